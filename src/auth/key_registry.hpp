@@ -1,0 +1,93 @@
+// auth: user API keys, their tiers and usage counters.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/data_files.hpp"
+
+namespace anygpt::auth {
+
+// Live usage of one key. Bumped with relaxed atomics from any thread; read by the flusher.
+struct KeyCounters {
+  std::atomic<std::int64_t> token_usage{0};
+  std::atomic<std::int64_t> request_count{0};
+};
+
+// One user key. Immutable once published; counters are shared and atomic.
+struct KeyEntry {
+  std::string api_key;  // secret: never logged
+  std::string user_id;
+  std::string role;
+  std::string tier;
+  boost::json::object extra;
+  std::shared_ptr<KeyCounters> counters;
+  bool is_admin() const { return role == "admin"; }
+};
+
+using Digest = std::array<unsigned char, 32>;
+
+// SHA-256 of a key: the lookup index, so lookups never compare raw key bytes early-exit.
+Digest key_digest(std::string_view key);
+
+// HMAC-SHA256(secret, key) in hex: the fingerprint used in logs and /v1/keys/me.
+std::string key_fingerprint(std::string_view secret, std::string_view key);
+
+// "abcd...wxyz"
+std::string key_preview(std::string_view key);
+
+// 64 hex characters from 32 random bytes (OpenSSL RAND_bytes).
+std::string generate_api_key();
+
+// The set of keys. Readers take an immutable snapshot without locking; writers (admin
+// actions, rare) copy-on-write under a mutex. Thread-safe.
+class KeyRegistry {
+ public:
+  explicit KeyRegistry(const std::vector<config::KeyRecord>& records);
+
+  // The entry for `key`, compared in constant time; nullptr if unknown.
+  std::shared_ptr<const KeyEntry> find(std::string_view key) const;
+
+  // Adds a key. Fails (returns false) if the key or the user id already exists.
+  bool add(const config::KeyRecord& record);
+
+  bool has_admin() const;
+  bool has_user(std::string_view user_id) const;
+
+  // Records the result of one served request.
+  static void account(const KeyEntry& key, std::int64_t tokens) {
+    key.counters->token_usage.fetch_add(tokens, std::memory_order_relaxed);
+    key.counters->request_count.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // Everything, for persistence (usage read from the live counters).
+  std::vector<config::KeyRecord> records() const;
+
+  // Changes since the last call to take_dirty(): true when keys were added or usage moved.
+  bool take_dirty();
+  void mark_dirty() { structure_dirty_.store(true); }
+
+ private:
+  struct DigestHash {
+    std::size_t operator()(const Digest& d) const noexcept;
+  };
+  using Table = std::unordered_map<Digest, std::shared_ptr<const KeyEntry>, DigestHash>;
+
+  std::shared_ptr<const Table> table() const { return table_.load(std::memory_order_acquire); }
+
+  std::atomic<std::shared_ptr<const Table>> table_;
+  std::mutex write_mu_;
+  std::atomic<bool> structure_dirty_{false};
+  std::int64_t last_usage_sum_ = 0;  // guarded by write_mu_ (take_dirty)
+};
+
+}  // namespace anygpt::auth

@@ -1,0 +1,187 @@
+#include "config/config.hpp"
+
+#include <charconv>
+#include <vector>
+
+namespace anygpt::config {
+namespace {
+
+using core::ErrorKind;
+using core::make_error;
+
+// One row per variable: the single source of --help and of parsing.
+struct Var {
+  const char* name;
+  const char* default_text;
+  const char* help;
+  // Applies a present value to cfg; returns an error message when malformed.
+  std::function<std::optional<std::string>(Config&, const std::string&)> apply;
+};
+
+std::optional<std::string> parse_int(const std::string& v, std::int64_t lo, std::int64_t hi,
+                                     std::int64_t& out) {
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc{} || p != v.data() + v.size() || v.empty())
+    return "'" + v + "' is not an integer";
+  if (n < lo || n > hi)
+    return "'" + v + "' is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  out = n;
+  return std::nullopt;
+}
+
+std::optional<std::string> parse_bool(const std::string& v, bool& out) {
+  if (v == "true" || v == "1" || v == "yes" || v == "on") {
+    out = true;
+  } else if (v == "false" || v == "0" || v == "no" || v == "off") {
+    out = false;
+  } else {
+    return "'" + v + "' is not a boolean (true/false/1/0)";
+  }
+  return std::nullopt;
+}
+
+template <class T>
+Var int_var(const char* name, const char* def, const char* help, T Config::*field, std::int64_t lo,
+            std::int64_t hi) {
+  return Var{name, def, help, [field, lo, hi](Config& c, const std::string& v) {
+               std::int64_t n = 0;
+               if (auto err = parse_int(v, lo, hi, n)) return err;
+               c.*field = static_cast<T>(n);
+               return std::optional<std::string>{};
+             }};
+}
+
+Var bool_var(const char* name, const char* help, bool Config::*field) {
+  return Var{name, "true", help,
+             [field](Config& c, const std::string& v) { return parse_bool(v, c.*field); }};
+}
+
+Var string_var(const char* name, const char* def, const char* help, std::string Config::*field) {
+  return Var{name, def, help, [field](Config& c, const std::string& v) {
+               c.*field = v;
+               return std::optional<std::string>{};
+             }};
+}
+
+const std::vector<Var>& vars() {
+  static const std::vector<Var> table = {
+      int_var("PORT", "3000", "TCP port to listen on (0 picks a free port)", &Config::port, 0, 65535),
+      string_var("HOST", "0.0.0.0", "address to listen on", &Config::host),
+      Var{"LOG_LEVEL", "info", "debug | info | warn | error | silent",
+          [](Config& c, const std::string& v) -> std::optional<std::string> {
+            if (v == "debug") c.log_level = core::LogLevel::kDebug;
+            else if (v == "info") c.log_level = core::LogLevel::kInfo;
+            else if (v == "warn") c.log_level = core::LogLevel::kWarn;
+            else if (v == "error") c.log_level = core::LogLevel::kError;
+            else if (v == "silent") c.log_level = core::LogLevel::kSilent;
+            else return "'" + v + "' is not one of debug, info, warn, error, silent";
+            return std::nullopt;
+          }},
+      string_var("DATA_DIR", ".", "directory of providers.json, keys.json, tiers.json, models.json, "
+                 "excluded-errors.json", &Config::data_dir),
+      Var{"DATA_SOURCE_PREFERENCE", "filesystem", "filesystem | redis (redis: not implemented yet, see docs/STORAGE.md)",
+          [](Config& c, const std::string& v) -> std::optional<std::string> {
+            if (v == "filesystem") c.data_source = DataSource::kFilesystem;
+            else if (v == "redis") c.data_source = DataSource::kRedis;
+            else return "'" + v + "' is not one of filesystem, redis";
+            return std::nullopt;
+          }},
+      int_var("WORKER_THREADS", "1", "event-loop threads (each accepts with SO_REUSEPORT)",
+              &Config::worker_threads, 1, 256),
+      int_var("UPSTREAM_TIMEOUT_MS", "120000", "cap on one whole upstream call, ms",
+              &Config::upstream_timeout_ms, 1, 86400000),
+      int_var("UPSTREAM_CONNECT_TIMEOUT_MS", "5000", "upstream TCP connect + TLS handshake timeout, ms",
+              &Config::upstream_connect_timeout_ms, 1, 86400000),
+      int_var("UPSTREAM_FIRST_BYTE_TIMEOUT_MS", "60000",
+              "time from request sent to upstream response headers, ms",
+              &Config::upstream_first_byte_timeout_ms, 1, 86400000),
+      int_var("UPSTREAM_IDLE_TIMEOUT_MS", "30000", "longest gap between two upstream body reads, ms",
+              &Config::upstream_idle_timeout_ms, 1, 86400000),
+      int_var("UPSTREAM_POOL_SIZE", "64", "idle keep-alive connections kept per upstream host and thread",
+              &Config::upstream_pool_size, 0, 100000),
+      int_var("MAX_BODY_LENGTH", "52428800", "largest accepted request body, bytes (413 above)",
+              &Config::max_body_bytes, 1024, 1LL << 32),
+      int_var("FLUSH_INTERVAL_MS", "1000", "how often usage is flushed to the data files, ms",
+              &Config::flush_interval_ms, 50, 3600000),
+      int_var("SHUTDOWN_TIMEOUT_MS", "10000", "on SIGTERM, how long in-flight requests may finish, ms",
+              &Config::shutdown_timeout_ms, 0, 3600000),
+      bool_var("ENABLE_MODELS_ROUTES", "serve /v1/models and its aliases", &Config::enable_models_routes),
+      bool_var("ENABLE_ADMIN_ROUTES", "serve admin routes", &Config::enable_admin_routes),
+      bool_var("ENABLE_OPENAI_ROUTES", "serve the OpenAI-compatible /v1 routes", &Config::enable_openai_routes),
+      string_var("DEFAULT_ADMIN_USER_ID", "(unset)", "user id of the admin key created at first start",
+                 &Config::default_admin_user_id),
+      string_var("DEFAULT_ADMIN_API_KEY", "(unset: random)", "the admin key created at first start",
+                 &Config::default_admin_api_key),
+      string_var("API_KEY_HASH_SECRET", "anygpt-api", "HMAC secret for key fingerprints in logs and /v1/keys/me",
+                 &Config::api_key_hash_secret),
+      string_var("CORS_ORIGIN", "*", "Access-Control-Allow-Origin (comma list or *)", &Config::cors_origin),
+      string_var("CORS_METHODS", "GET,POST,PUT,PATCH,DELETE,OPTIONS", "Access-Control-Allow-Methods",
+                 &Config::cors_methods),
+      string_var("CORS_HEADERS", "Authorization,Content-Type,x-api-key,...", "Access-Control-Allow-Headers",
+                 &Config::cors_headers),
+  };
+  return table;
+}
+
+std::string unquote(std::string_view v) {
+  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+    return std::string(v.substr(1, v.size() - 2));
+  return std::string(v);
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> parse_dotenv(std::string_view text) {
+  std::map<std::string, std::string> out;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    auto line = trim(text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (line.empty() || line.front() == '#') continue;
+    if (line.starts_with("export ")) line = trim(line.substr(7));
+    auto eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    auto key = trim(line.substr(0, eq));
+    auto value = trim(line.substr(eq + 1));
+    if (!value.empty() && value.front() != '"' && value.front() != '\'') {
+      auto hash = value.find(" #");
+      if (hash != std::string_view::npos) value = trim(value.substr(0, hash));
+    }
+    if (!key.empty()) out[std::string(key)] = unquote(value);
+  }
+  return out;
+}
+
+core::Result<Config> load_config(const EnvLookup& env) {
+  Config cfg;
+  for (const auto& var : vars()) {
+    auto value = env(var.name);
+    if (!value) continue;
+    if (auto err = var.apply(cfg, *value))
+      return make_error(ErrorKind::kInvalidRequest, std::string(var.name) + ": " + *err, var.name);
+  }
+  return cfg;
+}
+
+std::string help_text() {
+  std::string out =
+      "anygpt: an AI-model gateway (OpenAI-compatible API in front of many providers)\n\n"
+      "usage: anygpt [--help]\n\n"
+      "Configuration comes from environment variables, overlaid on ./.env (the environment wins).\n"
+      "A malformed value stops the start with the variable's name.\n\n";
+  for (const auto& v : vars()) {
+    std::string name = v.name;
+    name.resize(32, ' ');
+    out += "  " + name + v.help + " (default: " + v.default_text + ")\n";
+  }
+  return out;
+}
+
+}  // namespace anygpt::config

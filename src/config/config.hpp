@@ -1,0 +1,64 @@
+// config: environment and .env parsing into one immutable, validated Config.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+namespace anygpt::config {
+
+enum class DataSource { kFilesystem, kRedis };
+
+// Every setting the server reads. Built once at start-up by load_config(); never mutated.
+struct Config {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 3000;
+  core::LogLevel log_level = core::LogLevel::kInfo;
+  std::string data_dir = ".";
+  DataSource data_source = DataSource::kFilesystem;
+  int worker_threads = 1;
+
+  std::int64_t upstream_timeout_ms = 120000;        // cap on one whole upstream call
+  std::int64_t upstream_connect_timeout_ms = 5000;  // TCP + TLS handshake
+  std::int64_t upstream_first_byte_timeout_ms = 60000;  // request sent -> response headers
+  std::int64_t upstream_idle_timeout_ms = 30000;    // gap between two body reads
+  int upstream_pool_size = 64;                      // idle keep-alive connections per host and thread
+
+  std::int64_t max_body_bytes = 50LL * 1024 * 1024;
+  std::int64_t flush_interval_ms = 1000;
+  std::int64_t shutdown_timeout_ms = 10000;
+
+  bool enable_models_routes = true;
+  bool enable_admin_routes = true;
+  bool enable_openai_routes = true;
+
+  std::string default_admin_user_id;
+  std::string default_admin_api_key;
+  std::string api_key_hash_secret = "anygpt-api";
+
+  std::string cors_origin = "*";
+  std::string cors_methods = "GET,POST,PUT,PATCH,DELETE,OPTIONS";
+  std::string cors_headers =
+      "Authorization,Content-Type,x-api-key,api-key,x-goog-api-key,anthropic-version,x-request-id";
+};
+
+// Looks a variable up by name; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
+
+// Parses the process environment overlaid on a .env file's variables (the environment wins).
+// Every malformed value is an error naming the variable; nothing is silently ignored.
+core::Result<Config> load_config(const EnvLookup& env);
+
+// KEY=VALUE lines; '#' comments, optional "export ", single or double quotes.
+std::map<std::string, std::string> parse_dotenv(std::string_view text);
+
+// The --help text: every variable with its default and meaning.
+std::string help_text();
+
+}  // namespace anygpt::config

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace anygpt::core {
+
+enum class LogLevel { kDebug = 0, kInfo, kWarn, kError, kSilent };
+
+// Process-wide logger. log() formats a JSON line and hands it to a background writer thread,
+// so request threads never block on stderr. Thread-safe. flush_log() drains the queue
+// (called at shutdown).
+void set_log_level(LogLevel level);
+bool log_enabled(LogLevel level);
+void log(LogLevel level, std::string_view message, std::string_view fields_json = {});
+void flush_log();
+
+}  // namespace anygpt::core

@@ -1,0 +1,54 @@
+// formats/openai: pure codecs for the OpenAI wire format (chat completions, errors, models,
+// SSE streams). No sockets, clocks or configuration in here.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "core/usage.hpp"
+
+namespace anygpt::formats::openai {
+
+// {"error":{"message","type","param","code"}}
+std::string error_body(const core::Error& error);
+
+// The fields of a chat request the gateway acts on. The request body itself is forwarded whole.
+struct ChatRequestInfo {
+  std::string model;
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+};
+
+// Validates a parsed /v1/chat/completions body (REQUIRES: body came from the client).
+// Checks shape only; unknown fields are allowed and forwarded untouched.
+core::Result<ChatRequestInfo> inspect_chat_request(const boost::json::value& body);
+
+// Reads "usage" of a chat.completion (or of a stream chunk); present=false when absent/null.
+core::Usage usage_from(const boost::json::object& obj);
+
+// The SSE error event that ends a failed stream (no [DONE] follows it).
+std::string stream_error_event(const core::Error& error);
+
+// Splits an SSE byte stream into events (blocks ending in a blank line). Feed bytes with
+// append(); next_event() returns complete events (without the terminating blank line) until
+// none is left. Handles \n and \r\n line ends and events split across reads.
+class SseSplitter {
+ public:
+  void append(std::string_view bytes);
+  // A complete event, valid until the next call to append()/next_event(); nullopt when none.
+  std::optional<std::string_view> next_event();
+  // Bytes of an unterminated trailing event (for a stream that ended without a blank line).
+  std::string_view remainder() const;
+
+ private:
+  std::string buf_;
+  std::size_t pos_ = 0;
+};
+
+// The "data:" payload of an SSE event (joined data lines), or nullopt when it has none.
+std::optional<std::string> event_data(std::string_view event);
+
+}  // namespace anygpt::formats::openai

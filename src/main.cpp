@@ -1,0 +1,181 @@
+// anygpt: wiring only. Reads configuration and data files, starts the HTTP server and the
+// background writer, and drains gracefully on SIGTERM/SIGINT.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "auth/key_registry.hpp"
+#include "config/config.hpp"
+#include "core/log.hpp"
+#include "formats/openai/openai.hpp"
+#include "pipeline/chat.hpp"
+#include "pipeline/flusher.hpp"
+#include "routes/api_route.hpp"
+
+namespace {
+using namespace anygpt;
+
+[[noreturn]] void die(const std::string& message) {
+  std::fprintf(stderr, "anygpt: %s\n", message.c_str());
+  std::exit(1);
+}
+
+std::map<std::string, std::string> read_dotenv() {
+  std::ifstream in(".env");
+  if (!in) return {};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return config::parse_dotenv(ss.str());
+}
+
+template <class T>
+T must(core::Result<T> r) {
+  if (!r) die(r.error().message);
+  return std::move(r.value());
+}
+
+// Creates the first admin key when none exists (DEFAULT_ADMIN_* or a random key, printed once).
+void ensure_admin(pipeline::Gateway& gw) {
+  const auto& cfg = gw.config;
+  if (!cfg.default_admin_api_key.empty() && gw.keys->find(cfg.default_admin_api_key)) return;
+  if (cfg.default_admin_api_key.empty() && gw.keys->has_admin()) return;
+  config::KeyRecord rec;
+  rec.user_id = cfg.default_admin_user_id.empty() ? "initial_admin_user" : cfg.default_admin_user_id;
+  rec.role = "admin";
+  rec.tier = gw.tiers->count("enterprise") ? "enterprise" : gw.tiers->begin()->first;
+  rec.api_key = cfg.default_admin_api_key.empty() ? auth::generate_api_key() : cfg.default_admin_api_key;
+  if (!gw.keys->add(rec)) {
+    core::log(core::LogLevel::kWarn, "admin user '" + rec.user_id + "' already exists with another key; not creating one");
+    return;
+  }
+  auto doc = config::keys_to_json(gw.keys->records());
+  if (auto err = gw.data_dir.write_atomic("keys.json", store::pretty_json(doc))) die(err->message);
+  gw.keys->take_dirty();
+  if (cfg.default_admin_api_key.empty()) {
+    std::printf(
+        "==================================================================\n"
+        " anygpt created an admin key for user '%s' (shown only once):\n %s\n"
+        "==================================================================\n",
+        rec.user_id.c_str(), rec.api_key.c_str());
+  } else {
+    std::printf("anygpt: created admin user '%s' with DEFAULT_ADMIN_API_KEY\n", rec.user_id.c_str());
+  }
+  std::fflush(stdout);
+}
+
+void load_data(pipeline::Gateway& gw) {
+  const auto& dir = gw.data_dir;
+  ::mkdir(dir.path().c_str(), 0755);
+  auto tiers_doc = must(dir.load_or_create("tiers.json", config::default_tiers_json()));
+  auto keys_doc = must(dir.load_or_create("keys.json", config::default_keys_json()));
+  auto providers_doc = must(dir.load_or_create("providers.json", config::default_providers_json()));
+  auto models_doc = must(dir.load_or_create("models.json", config::default_models_json()));
+  auto excluded_doc = must(dir.load_or_create("excluded-errors.json", config::default_excluded_errors_json()));
+  auto tiers = must(config::tiers_from_json(tiers_doc));
+  if (tiers.empty()) die(dir.file("tiers.json") + ": defines no tier");
+  gw.tiers = std::make_shared<const pipeline::Tiers>(std::move(tiers));
+  gw.keys = std::make_unique<auth::KeyRegistry>(must(config::keys_from_json(keys_doc)));
+  must(config::excluded_patterns_from_json(excluded_doc));
+  std::vector<std::string> warnings;
+  gw.catalog = std::make_shared<const routing::Catalog>(must(config::providers_from_json(providers_doc)),
+                                                         must(config::models_from_json(models_doc)), warnings);
+  for (const auto& w : warnings) core::log(core::LogLevel::kWarn, w);
+  if (gw.catalog->provider_count() == 0)
+    core::log(core::LogLevel::kWarn, "providers.json has no provider: chat requests will answer 404 model_not_found");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(config::help_text().c_str(), stdout);
+      return 0;
+    }
+    die("unknown argument '" + a + "' (see --help)");
+  }
+  auto dotenv = read_dotenv();
+  auto cfg = config::load_config([&dotenv](std::string_view name) -> std::optional<std::string> {
+    std::string n(name);
+    if (const char* v = std::getenv(n.c_str())) return std::string(v);
+    if (auto it = dotenv.find(n); it != dotenv.end()) return it->second;
+    return std::nullopt;
+  });
+  if (!cfg) die("configuration error: " + cfg.error().message);
+  core::set_log_level(cfg->log_level);
+
+  // Block the stop signals in every thread; main waits for them with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  pipeline::Gateway gw{*cfg, store::DataDir(cfg->data_dir), nullptr, nullptr, nullptr, {}, {}};
+  if (gw.config.data_source == config::DataSource::kRedis)
+    core::log(core::LogLevel::kWarn, "DATA_SOURCE_PREFERENCE=redis is not implemented yet; serving from the data files");
+  load_data(gw);
+  ensure_admin(gw);
+
+  pipeline::Flusher flusher(gw, std::chrono::milliseconds(gw.config.flush_interval_ms));
+  gw.request_flush = [&flusher] { flusher.request(); };
+
+  server::ServerOptions sopt;
+  sopt.host = gw.config.host;
+  sopt.port = gw.config.port;
+  sopt.threads = gw.config.worker_threads;
+  sopt.max_body_bytes = gw.config.max_body_bytes;
+  sopt.cors = {gw.config.cors_origin, gw.config.cors_methods, gw.config.cors_headers};
+  server::HttpServer server(sopt, [](const core::Error& e) {
+    return server::Response{core::http_status(e.kind), "application/json", formats::openai::error_body(e), {}};
+  });
+  for (auto& r : routes::all_routes(gw)) server.add_route({r.method, r.path, r.handler});
+
+  auto tls = upstream::make_tls_context();
+  upstream::ClientOptions copt;
+  copt.timeouts.connect = std::chrono::milliseconds(gw.config.upstream_connect_timeout_ms);
+  copt.timeouts.first_byte = std::chrono::milliseconds(gw.config.upstream_first_byte_timeout_ms);
+  copt.timeouts.idle = std::chrono::milliseconds(gw.config.upstream_idle_timeout_ms);
+  copt.timeouts.total = std::chrono::milliseconds(gw.config.upstream_timeout_ms);
+  copt.max_idle_per_host = static_cast<std::size_t>(gw.config.upstream_pool_size);
+  std::uint16_t port = 0;
+  try {
+    port = server.start([tls, copt](boost::asio::io_context& ioc) {
+      // One upstream client per event-loop thread, alive as long as the thread.
+      thread_local std::unique_ptr<upstream::Client> client;
+      client = std::make_unique<upstream::Client>(ioc, tls, copt);
+      pipeline::set_thread_client(client.get());
+    });
+  } catch (const std::exception& e) {
+    die("cannot listen on " + gw.config.host + ":" + std::to_string(gw.config.port) + ": " + e.what());
+  }
+  gw.ready.store(true);
+  std::printf("anygpt listening on http://%s:%u (data: %s)\n", gw.config.host.c_str(), port, gw.data_dir.path().c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  core::log(core::LogLevel::kInfo, sig == SIGTERM ? "SIGTERM: draining" : "SIGINT: draining");
+  gw.ready.store(false);
+  server.drain();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(gw.config.shutdown_timeout_ms);
+  while (server.in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (server.in_flight() > 0)
+    core::log(core::LogLevel::kWarn, "shutdown deadline reached; cutting " + std::to_string(server.in_flight()) + " request(s)");
+  server.stop();
+  flusher.stop();
+  core::log(core::LogLevel::kInfo, "stopped");
+  core::flush_log();
+  return 0;
+}

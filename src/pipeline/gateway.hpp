@@ -1,0 +1,49 @@
+// pipeline: the one place that sequences a request: authenticate, check quota, choose a
+// provider, call it, fall back, account.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "auth/key_registry.hpp"
+#include "config/config.hpp"
+#include "config/data_files.hpp"
+#include "routing/catalog.hpp"
+#include "server/exchange.hpp"
+#include "store/data_dir.hpp"
+
+namespace anygpt::pipeline {
+
+using Tiers = std::map<std::string, config::Tier>;
+
+// Everything a request needs, shared by all worker threads. Owned by main().
+// Snapshots (tiers, catalog) are immutable; keys are a KeyRegistry (lock-free reads).
+struct Gateway {
+  config::Config config;
+  store::DataDir data_dir;
+  std::unique_ptr<auth::KeyRegistry> keys;
+  std::shared_ptr<const Tiers> tiers;
+  std::shared_ptr<const routing::Catalog> catalog;
+  std::atomic<bool> ready{false};
+  std::function<void()> request_flush;  // asks the background writer to persist keys now
+};
+
+struct Caller {
+  std::shared_ptr<const auth::KeyEntry> key;
+  const config::Tier* tier = nullptr;  // points into Gateway::tiers (kept alive by the gateway)
+};
+
+// The key from "Authorization: Bearer", "x-api-key" or "api-key" (in that order).
+std::string_view extract_api_key(const server::Exchange& ex);
+
+// Authenticates the caller. With check_quota, a key whose tier quota is used up is refused
+// with kQuotaExceeded (429 insufficient_quota).
+core::Result<Caller> authenticate(const Gateway& gw, const server::Exchange& ex, bool check_quota);
+
+// Sends `error` in OpenAI's shape with its status.
+boost::asio::awaitable<void> reply_error(server::Exchange& ex, const core::Error& error);
+
+}  // namespace anygpt::pipeline

@@ -1,0 +1,111 @@
+// The OpenAI-compatible /v1 family (chat completions, key introspection, key generation).
+#include <boost/json.hpp>
+#include <chrono>
+
+#include "core/log.hpp"
+#include "formats/openai/openai.hpp"
+#include "pipeline/chat.hpp"
+#include "routes/api_route.hpp"
+
+namespace anygpt::routes {
+namespace json = boost::json;
+using boost::asio::awaitable;
+using core::ErrorKind;
+using core::make_error;
+using server::http::verb;
+
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+json::value nullable(const std::optional<double>& v) { return v ? json::value(*v) : json::value(nullptr); }
+
+awaitable<void> keys_me(pipeline::Gateway& gw, server::Exchange& ex) {
+  auto caller = pipeline::authenticate(gw, ex, false);  // exhausted keys may still look themselves up
+  if (!caller) co_return co_await pipeline::reply_error(ex, caller.error());
+  const auto& key = *caller->key;
+  const auto& tier = *caller->tier;
+  auto used = key.counters->token_usage.load(std::memory_order_relaxed);
+  json::object limits{{"rps", tier.rps},
+                      {"rpm", tier.rpm},
+                      {"rpd", tier.rpd},
+                      {"max_tokens", tier.max_tokens ? json::value(*tier.max_tokens) : json::value(nullptr)},
+                      {"min_provider_score", nullable(tier.min_provider_score)},
+                      {"max_provider_score", nullable(tier.max_provider_score)}};
+  json::object usage{{"token_usage", used},
+                     {"request_count", key.counters->request_count.load(std::memory_order_relaxed)},
+                     {"remaining_tokens", tier.max_tokens ? json::value(std::max<std::int64_t>(0, *tier.max_tokens - used))
+                                                          : json::value(nullptr)},
+                     {"max_tokens", tier.max_tokens ? json::value(*tier.max_tokens) : json::value(nullptr)}};
+  json::object body{{"api_key_preview", auth::key_preview(key.api_key)},
+                    {"api_key_hash", auth::key_fingerprint(gw.config.api_key_hash_secret, key.api_key)},
+                    {"user", json::object{{"id", key.user_id}, {"role", key.role}}},
+                    {"tier", json::object{{"id", key.tier}, {"limits", std::move(limits)}}},
+                    {"usage", std::move(usage)},
+                    {"timestamp", now_ms()}};
+  co_await ex.reply(server::Response{200, "application/json", json::serialize(body), {}});
+}
+
+awaitable<void> generate_key(pipeline::Gateway& gw, server::Exchange& ex) {
+  auto caller = pipeline::authenticate(gw, ex, false);
+  if (!caller) co_return co_await pipeline::reply_error(ex, caller.error());
+  if (!caller->key->is_admin())
+    co_return co_await pipeline::reply_error(
+        ex, make_error(ErrorKind::kForbidden, "Admin access required to generate keys", {}, "admin_required"));
+  json::error_code ec;
+  auto body = json::parse(ex.body(), ec);
+  if (ec || !body.is_object())
+    co_return co_await pipeline::reply_error(
+        ex, make_error(ErrorKind::kInvalidRequest, "Request body must be a JSON object", {}, "invalid_json"));
+  const auto& o = body.as_object();
+  config::KeyRecord rec;
+  const auto* uid = o.if_contains("userId");
+  if (!uid || !uid->is_string() || uid->as_string().empty())
+    co_return co_await pipeline::reply_error(
+        ex, make_error(ErrorKind::kInvalidRequest, "'userId' is required and must be a non-empty string", "userId"));
+  rec.user_id = std::string(uid->as_string());
+  if (const auto* role = o.if_contains("role"); role && !role->is_null()) {
+    if (!role->is_string() || (role->as_string() != "admin" && role->as_string() != "user"))
+      co_return co_await pipeline::reply_error(
+          ex, make_error(ErrorKind::kInvalidRequest, "'role' must be \"admin\" or \"user\"", "role"));
+    rec.role = std::string(role->as_string());
+  }
+  if (const auto* tier = o.if_contains("tier"); tier && !tier->is_null()) {
+    if (!tier->is_string())
+      co_return co_await pipeline::reply_error(ex, make_error(ErrorKind::kInvalidRequest, "'tier' must be a string", "tier"));
+    rec.tier = std::string(tier->as_string());
+  }
+  if (!gw.tiers->count(rec.tier))
+    co_return co_await pipeline::reply_error(
+        ex, make_error(ErrorKind::kInvalidRequest, "Tier '" + rec.tier + "' does not exist in tiers.json", "tier",
+                       "unknown_tier"));
+  rec.api_key = auth::generate_api_key();
+  if (!gw.keys->add(rec))
+    co_return co_await pipeline::reply_error(
+        ex, make_error(ErrorKind::kConflict, "User '" + rec.user_id + "' already has a key", "userId", "user_exists"));
+  if (gw.request_flush) gw.request_flush();
+  core::log(core::LogLevel::kInfo, "api key generated",
+            "\"user_id\":" + json::serialize(json::value(rec.user_id)) + ",\"fingerprint\":\"" +
+                auth::key_fingerprint(gw.config.api_key_hash_secret, rec.api_key).substr(0, 16) + "\"");
+  json::object out{{"apiKey", rec.api_key}, {"userId", rec.user_id}, {"role", rec.role}, {"tier", rec.tier}};
+  co_await ex.reply(server::Response{200, "application/json", json::serialize(out), {}});
+}
+
+}  // namespace
+
+std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw) {
+  auto* g = &gw;
+  return {
+      {verb::post, "/v1/chat/completions", "Create a chat completion (OpenAI format; SSE when stream=true)",
+       Access::kKey, [g](server::Exchange& ex) { return pipeline::chat_completions(*g, ex, pipeline::thread_client()); }},
+      {verb::get, "/v1/keys/me", "Describe the calling key: tier, limits and usage", Access::kKey,
+       [g](server::Exchange& ex) { return keys_me(*g, ex); }},
+      {verb::post, "/v1/generate_key", "Create a user key (admin)", Access::kAdmin,
+       [g](server::Exchange& ex) { return generate_key(*g, ex); }},
+  };
+}
+
+}  // namespace anygpt::routes

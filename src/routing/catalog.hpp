@@ -1,0 +1,54 @@
+// routing: which providers serve which model. Pure data, built once from the data files and
+// shared as an immutable snapshot.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/data_files.hpp"
+#include "upstream/client.hpp"
+
+namespace anygpt::routing {
+
+// A provider ready to be called: its descriptor plus parsed endpoints.
+struct ProviderHandle {
+  config::Provider provider;
+  upstream::Endpoint chat_endpoint;                             // from provider_url
+  std::map<std::string, upstream::Endpoint> model_endpoints;    // from provider_urls
+};
+
+struct Candidate {
+  std::shared_ptr<const ProviderHandle> provider;
+  const upstream::Endpoint* endpoint;  // where to send this model's chat requests
+  std::string upstream_model;          // the model name the provider expects
+};
+
+// Immutable after construction; safe to share across threads.
+class Catalog {
+ public:
+  // Providers whose URL cannot be parsed are skipped and reported through `warnings`.
+  Catalog(const std::vector<config::Provider>& providers, std::vector<config::ModelDef> models,
+          std::vector<std::string>& warnings);
+
+  // Enabled providers serving `model`, in file order. Empty when nobody serves it.
+  const std::vector<Candidate>& candidates(std::string_view model) const;
+
+  // models.json entries plus models served by a provider but missing from models.json.
+  const std::vector<config::ModelDef>& models() const { return models_; }
+  std::size_t provider_count() const { return providers_.size(); }
+
+ private:
+  std::vector<std::shared_ptr<const ProviderHandle>> providers_;
+  std::unordered_map<std::string, std::vector<Candidate>> by_model_;
+  std::vector<config::ModelDef> models_;
+};
+
+// The chat endpoint for a provider_url: a URL that already names .../chat/completions is used
+// as is; otherwise it is a base URL and "/chat/completions" is appended.
+std::string chat_url(std::string_view provider_url);
+
+}  // namespace anygpt::routing

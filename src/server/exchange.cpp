@@ -1,0 +1,170 @@
+#include "server/exchange.hpp"
+
+#include <sys/socket.h>
+
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/status.hpp>
+#include <cerrno>
+#include <cstdio>
+
+#include "server/http_server.hpp"
+
+namespace anygpt::server {
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+void append_status_line(std::string& out, unsigned status) {
+  out += "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  auto reason = http::obsolete_reason(static_cast<http::status>(status));
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+}
+
+bool origin_allowed(std::string_view list, std::string_view origin) {
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    auto item = list.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item == origin) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+}  // namespace
+
+std::string_view Exchange::header(http::field f) const {
+  auto it = request_.find(f);
+  return it == request_.end() ? std::string_view{} : std::string_view(it->value().data(), it->value().size());
+}
+
+std::string_view Exchange::header(std::string_view name) const {
+  auto it = request_.find(name);
+  return it == request_.end() ? std::string_view{} : std::string_view(it->value().data(), it->value().size());
+}
+
+void Exchange::append_common_headers(std::string& out, std::size_t content_length, bool chunked) {
+  if (chunked) {
+    out += "Transfer-Encoding: chunked\r\nCache-Control: no-cache\r\n";
+  } else {
+    out += "Content-Length: ";
+    out += std::to_string(content_length);
+    out += "\r\n";
+  }
+  out += "x-request-id: ";
+  out += request_id_;
+  out += "\r\n";
+  const auto& cors = shared_.options.cors;
+  if (cors.origins == "*") {
+    out += "Access-Control-Allow-Origin: *\r\n";
+  } else if (auto origin = header(http::field::origin); !origin.empty() && origin_allowed(cors.origins, origin)) {
+    out += "Access-Control-Allow-Origin: ";
+    out += origin;
+    out += "\r\nVary: Origin\r\n";
+  }
+  for (const auto& [k, v] : extra_headers_) {
+    out += k;
+    out += ": ";
+    out += v;
+    out += "\r\n";
+  }
+  keep_alive_ = request_.keep_alive() && !shared_.draining.load(std::memory_order_relaxed);
+  if (!keep_alive_) out += "Connection: close\r\n";
+}
+
+asio::awaitable<void> Exchange::reply(Response response) {
+  answered_ = true;
+  status_ = response.status;
+  head_.clear();
+  append_status_line(head_, response.status);
+  if (!response.content_type.empty()) {
+    head_ += "Content-Type: ";
+    head_ += response.content_type;
+    head_ += "\r\n";
+  }
+  for (const auto& [k, v] : response.headers) {
+    head_ += k;
+    head_ += ": ";
+    head_ += v;
+    head_ += "\r\n";
+  }
+  append_common_headers(head_, response.body.size(), false);
+  head_ += "\r\n";
+  std::array<asio::const_buffer, 2> bufs{asio::buffer(head_), asio::buffer(response.body)};
+  if (request_.method() == http::verb::head) bufs[1] = asio::const_buffer{};
+  auto [ec, n] = co_await asio::async_write(stream_.socket(), bufs, kTuple);
+  if (ec) broken_ = true;
+}
+
+asio::awaitable<bool> Exchange::begin_stream(unsigned status, std::string_view content_type, Headers headers) {
+  answered_ = true;
+  streaming_ = true;
+  status_ = status;
+  head_.clear();
+  append_status_line(head_, status);
+  head_ += "Content-Type: ";
+  head_ += content_type;
+  head_ += "\r\n";
+  for (const auto& [k, v] : headers) {
+    head_ += k;
+    head_ += ": ";
+    head_ += v;
+    head_ += "\r\n";
+  }
+  append_common_headers(head_, 0, true);
+  head_ += "\r\n";
+  auto [ec, n] = co_await asio::async_write(stream_.socket(), asio::buffer(head_), kTuple);
+  if (ec) broken_ = true;
+  co_return !broken_;
+}
+
+asio::awaitable<bool> Exchange::write_chunk(std::string_view data) {
+  if (broken_) co_return false;
+  if (data.empty()) co_return true;  // an empty chunk would end the body
+  char size_line[24];
+  int len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
+  std::array<asio::const_buffer, 3> bufs{asio::buffer(size_line, static_cast<std::size_t>(len)),
+                                         asio::buffer(data.data(), data.size()), asio::buffer("\r\n", 2)};
+  auto [ec, n] = co_await asio::async_write(stream_.socket(), bufs, kTuple);
+  if (ec) broken_ = true;
+  co_return !broken_;
+}
+
+asio::awaitable<bool> Exchange::end_stream() {
+  if (broken_) co_return false;
+  auto [ec, n] = co_await asio::async_write(stream_.socket(), asio::buffer("0\r\n\r\n", 5), kTuple);
+  if (ec) broken_ = true;
+  co_return !broken_;
+}
+
+void Exchange::abort() {
+  aborted_ = true;
+  broken_ = true;
+  beast::error_code ec;
+  stream_.socket().set_option(asio::socket_base::linger(true, 0), ec);
+  stream_.socket().close(ec);
+}
+
+asio::awaitable<void> Exchange::wait_client_gone() {
+  auto& sock = stream_.socket();
+  auto [ec] = co_await sock.async_wait(asio::ip::tcp::socket::wait_read, kTuple);
+  if (ec) co_return;  // error or cancellation: either way, stop waiting
+  char c;
+  ssize_t n = ::recv(sock.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+    broken_ = true;
+    co_return;
+  }
+  // The client pipelined its next request: it is still there. Wait until cancelled.
+  asio::steady_timer forever(stream_.get_executor(), asio::steady_timer::duration::max());
+  co_await forever.async_wait(kTuple);
+}
+
+}  // namespace anygpt::server

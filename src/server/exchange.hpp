@@ -1,0 +1,90 @@
+// server: HTTP/1.1 sessions, routing table, CORS. Knows nothing about AI.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace anygpt::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+using HttpRequest = http::request<http::string_body>;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// A complete (non-streamed) response.
+struct Response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  Headers headers;
+};
+
+struct SessionShared;
+
+// One request and the means to answer it. Owned by the session coroutine; valid until the
+// handler's awaitable completes. Only the session's thread may touch it.
+//
+// A handler answers exactly once: either reply(), or begin_stream() + write_chunk()* + end_stream().
+class Exchange {
+ public:
+  Exchange(beast::tcp_stream& stream, HttpRequest& request, std::string request_id, SessionShared& shared)
+      : stream_(stream), request_(request), request_id_(std::move(request_id)), shared_(shared) {}
+
+  const HttpRequest& request() const { return request_; }
+  std::string& body() { return request_.body(); }
+  std::string_view header(http::field f) const;
+  std::string_view header(std::string_view name) const;
+  const std::string& request_id() const { return request_id_; }
+  asio::any_io_executor executor() { return stream_.get_executor(); }
+
+  // Headers added to whatever answer this exchange sends (e.g. rate-limit headers).
+  void add_header(std::string name, std::string value) { extra_headers_.emplace_back(std::move(name), std::move(value)); }
+
+  asio::awaitable<void> reply(Response response);
+
+  // Chunked streaming. Each returns false when the client is gone (the stream is then dead).
+  asio::awaitable<bool> begin_stream(unsigned status, std::string_view content_type, Headers headers = {});
+  asio::awaitable<bool> write_chunk(std::string_view data);
+  asio::awaitable<bool> end_stream();
+
+  // Completes when the client closes its connection (EOF or error) - never otherwise.
+  // Race it against slow work to cancel that work on disconnect.
+  asio::awaitable<void> wait_client_gone();
+
+  // Resets the connection (TCP RST, no response or no end of stream): for fault injection
+  // and for cutting a request at shutdown.
+  void abort();
+  bool aborted() const { return aborted_; }
+
+  bool answered() const { return answered_; }
+  bool streaming() const { return streaming_; }
+  bool keep_alive() const { return keep_alive_ && !broken_ && !aborted_; }
+  unsigned status() const { return status_; }
+
+ private:
+  void append_common_headers(std::string& out, std::size_t content_length, bool chunked);
+
+  beast::tcp_stream& stream_;
+  HttpRequest& request_;
+  std::string request_id_;
+  SessionShared& shared_;
+  Headers extra_headers_;
+  std::string head_;
+  bool answered_ = false;
+  bool streaming_ = false;
+  bool keep_alive_ = true;
+  bool broken_ = false;
+  bool aborted_ = false;
+  unsigned status_ = 0;
+};
+
+}  // namespace anygpt::server

@@ -1,0 +1,228 @@
+#include "server/http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <random>
+#include <thread>
+#include <unordered_set>
+
+#include "core/log.hpp"
+
+namespace anygpt::server {
+namespace {
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+std::string new_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* digits = "0123456789abcdef";
+  std::uint64_t v = rng();
+  std::string id = "req_";
+  for (int i = 0; i < 16; ++i, v >>= 4) id += digits[v & 0xf];
+  return id;
+}
+
+// A client's x-request-id is reused when it is short and printable (it ends up in logs).
+bool acceptable_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id)
+    if (c < 0x21 || c > 0x7e) return false;
+  return true;
+}
+
+std::string_view path_of(std::string_view target) {
+  auto q = target.find('?');
+  auto p = target.substr(0, q);
+  if (p.size() > 1 && p.back() == '/') p.remove_suffix(1);
+  return p;
+}
+}  // namespace
+
+struct HttpServer::Worker {
+  asio::io_context ioc{1};
+  tcp::acceptor acceptor{ioc};
+  std::unordered_set<beast::tcp_stream*> idle;  // sessions waiting for a request (drain closes them)
+  std::thread thread;
+};
+
+HttpServer::HttpServer(ServerOptions options, ErrorRenderer render_error)
+    : shared_(std::make_shared<SessionShared>()) {
+  shared_->options = std::move(options);
+  shared_->render_error = std::move(render_error);
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::add_route(Route route) {
+  shared_->routes[route.path].emplace_back(route.method, std::move(route.handler));
+}
+
+namespace {
+
+asio::awaitable<void> dispatch(Exchange& ex, SessionShared& shared) {
+  const auto& req = ex.request();
+  auto path = path_of(std::string_view(req.target().data(), req.target().size()));
+  auto it = shared.routes.find(std::string(path));
+  if (it == shared.routes.end()) {
+    co_await ex.reply(shared.render_error(core::make_error(
+        core::ErrorKind::kNotFound, "Unknown route: " + std::string(req.method_string()) + " " + std::string(path),
+        {}, "not_found")));
+    co_return;
+  }
+  std::string allow;
+  for (const auto& [verb, handler] : it->second) {
+    if (verb == req.method() || (req.method() == http::verb::head && verb == http::verb::get)) {
+      bool threw = false;
+      try {
+        co_await handler(ex);
+      } catch (const std::exception& e) {
+        core::log(core::LogLevel::kError, std::string("handler threw: ") + e.what());
+        threw = true;
+      }
+      if (threw && !ex.answered())
+        co_await ex.reply(shared.render_error(core::make_error(core::ErrorKind::kInternal, "internal error")));
+      if (!ex.answered() && !ex.aborted())
+        co_await ex.reply(shared.render_error(core::make_error(core::ErrorKind::kInternal, "handler gave no answer")));
+      co_return;
+    }
+    if (!allow.empty()) allow += ", ";
+    allow += std::string(http::to_string(verb));
+  }
+  allow += ", OPTIONS";
+  if (req.method() == http::verb::options) {
+    const auto& cors = shared.options.cors;
+    Response r{204, "", "", {{"Allow", allow},
+                             {"Access-Control-Allow-Methods", cors.methods},
+                             {"Access-Control-Allow-Headers", cors.headers},
+                             {"Access-Control-Max-Age", "86400"}}};
+    co_await ex.reply(std::move(r));
+    co_return;
+  }
+  auto r = shared.render_error(core::make_error(core::ErrorKind::kMethodNotAllowed,
+                                                "Method " + std::string(req.method_string()) + " is not allowed on " +
+                                                    std::string(path) + "; allowed: " + allow,
+                                                {}, "method_not_allowed"));
+  r.headers.emplace_back("Allow", allow);
+  co_await ex.reply(std::move(r));
+}
+
+// Answers a request the parser rejected, then the connection closes.
+asio::awaitable<void> reply_parse_error(beast::tcp_stream& stream, SessionShared& shared, beast::error_code ec) {
+  core::Error err = ec == http::error::body_limit
+                        ? core::make_error(core::ErrorKind::kPayloadTooLarge,
+                                           "Request body exceeds the limit of " +
+                                               std::to_string(shared.options.max_body_bytes) + " bytes",
+                                           {}, "payload_too_large")
+                        : core::make_error(core::ErrorKind::kInvalidRequest, "Malformed HTTP request: " + ec.message(),
+                                           {}, "bad_request");
+  HttpRequest dummy;
+  dummy.keep_alive(false);
+  Exchange ex(stream, dummy, new_request_id(), shared);
+  co_await ex.reply(shared.render_error(err));
+}
+
+asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared> shared,
+                              std::unordered_set<beast::tcp_stream*>& idle) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  buffer.reserve(16 * 1024);
+  const auto& opt = shared->options;
+  for (;;) {
+    if (shared->draining.load()) break;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(64 * 1024);
+    parser.body_limit(static_cast<std::uint64_t>(opt.max_body_bytes));
+    stream.expires_after(std::chrono::milliseconds(opt.keep_alive_idle_ms));
+    idle.insert(&stream);
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
+    idle.erase(&stream);
+    if (ec) {
+      if (ec.category() == http::make_error_code(http::error::body_limit).category() && ec != http::error::end_of_stream &&
+          ec != http::error::partial_message)
+        co_await reply_parse_error(stream, *shared, ec);
+      break;
+    }
+    stream.expires_never();
+    auto& req = parser.get();
+    auto rid = std::string_view(req["x-request-id"].data(), req["x-request-id"].size());
+    shared->in_flight.fetch_add(1);
+    Exchange ex(stream, req, acceptable_request_id(rid) ? std::string(rid) : new_request_id(), *shared);
+    co_await dispatch(ex, *shared);
+    shared->in_flight.fetch_sub(1);
+    if (!ex.keep_alive()) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.close();
+}
+
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::shared_ptr<SessionShared> shared,
+                                  std::unordered_set<beast::tcp_stream*>& idle) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      continue;  // e.g. EMFILE: keep accepting
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    asio::co_spawn(acceptor.get_executor(), session(std::move(socket), shared, idle), asio::detached);
+  }
+}
+
+}  // namespace
+
+std::uint16_t HttpServer::start(std::function<void(asio::io_context&)> on_thread_start) {
+  const auto& opt = shared_->options;
+  auto address = asio::ip::make_address(opt.host);
+  std::uint16_t port = opt.port;
+  for (int i = 0; i < std::max(1, opt.threads); ++i) {
+    auto w = std::make_unique<Worker>();
+    tcp::endpoint ep(address, port);
+    w->acceptor.open(ep.protocol());
+    w->acceptor.set_option(asio::socket_base::reuse_address(true));
+    int one = 1;
+    ::setsockopt(w->acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    w->acceptor.bind(ep);
+    w->acceptor.listen(asio::socket_base::max_listen_connections);
+    port = w->acceptor.local_endpoint().port();
+    workers_.push_back(std::move(w));
+  }
+  for (auto& w : workers_) {
+    asio::co_spawn(w->ioc, accept_loop(w->acceptor, shared_, w->idle), asio::detached);
+    Worker* wp = w.get();
+    w->thread = std::thread([wp, on_thread_start] {
+      if (on_thread_start) on_thread_start(wp->ioc);
+      wp->ioc.run();
+    });
+  }
+  return port;
+}
+
+void HttpServer::drain() {
+  shared_->draining.store(true);
+  for (auto& w : workers_) {
+    Worker* wp = w.get();
+    asio::post(wp->ioc, [wp] {
+      beast::error_code ec;
+      wp->acceptor.close(ec);
+      for (auto* s : wp->idle) s->socket().cancel(ec);
+    });
+  }
+}
+
+void HttpServer::stop() {
+  for (auto& w : workers_) w->ioc.stop();
+  for (auto& w : workers_)
+    if (w->thread.joinable()) w->thread.join();
+}
+
+}  // namespace anygpt::server

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/error.hpp"
+#include "server/exchange.hpp"
+
+namespace anygpt::server {
+
+using Handler = std::function<asio::awaitable<void>(Exchange&)>;
+// Renders a server-level error (404, 405, 413, 400 for unparsable HTTP) in the API's JSON shape.
+using ErrorRenderer = std::function<Response(const core::Error&)>;
+
+struct Route {
+  http::verb method;
+  std::string path;
+  Handler handler;
+};
+
+struct CorsPolicy {
+  std::string origins = "*";  // "*" or a comma-separated list of allowed origins
+  std::string methods;
+  std::string headers;
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  int threads = 1;
+  std::int64_t max_body_bytes = 50LL * 1024 * 1024;
+  std::int64_t keep_alive_idle_ms = 65000;
+  CorsPolicy cors;
+};
+
+// State every session of the server reads (immutable after start, except the atomics).
+struct SessionShared {
+  std::unordered_map<std::string, std::vector<std::pair<http::verb, Handler>>> routes;
+  ErrorRenderer render_error;
+  ServerOptions options;
+  std::atomic<bool> draining{false};
+  std::atomic<int> in_flight{0};  // requests being handled
+};
+
+// The HTTP server: one io_context and one SO_REUSEPORT acceptor per thread, a coroutine per
+// connection. Construct, add routes, start(); stop via drain() + stop(). Thread-safe where noted.
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, ErrorRenderer render_error);
+  ~HttpServer();
+
+  void add_route(Route route);  // REQUIRES: before start()
+
+  // Binds (throws on failure: start-up only) and runs the worker threads. Returns the bound port.
+  // `on_thread_start` runs first on each worker thread with its io_context (per-thread resources).
+  std::uint16_t start(std::function<void(asio::io_context&)> on_thread_start = {});
+
+  // Stops accepting, closes idle connections, lets busy ones finish their current request.
+  // Thread-safe.
+  void drain();
+  int in_flight() const { return shared_->in_flight.load(); }
+  // Stops all event loops and joins the threads. Thread-safe; idempotent.
+  void stop();
+
+ private:
+  struct Worker;
+  std::shared_ptr<SessionShared> shared_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace anygpt::server

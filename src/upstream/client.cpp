@@ -1,0 +1,305 @@
+#include "upstream/client.hpp"
+
+#include <sys/socket.h>
+
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/url/parse.hpp>
+#include <cerrno>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace anygpt::upstream {
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using core::ErrorKind;
+using core::make_error;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kChunk = 16 * 1024;
+
+core::Error transport_error(ErrorKind kind, const std::string& what, const beast::error_code& ec) {
+  auto e = make_error(kind, what + ": " + ec.message());
+  e.code = ec == beast::error::timeout ? "upstream_timeout" : "upstream_connection_error";
+  return e;
+}
+
+core::Error io_error(const std::string& phase, const beast::error_code& ec) {
+  if (ec == beast::error::timeout) return transport_error(ErrorKind::kUpstreamTimeout, "upstream timed out " + phase, ec);
+  return transport_error(ErrorKind::kUpstreamError, "upstream connection failed " + phase, ec);
+}
+}  // namespace
+
+core::Result<Endpoint> parse_endpoint(std::string_view url) {
+  auto r = boost::urls::parse_uri(url);
+  if (!r) return make_error(ErrorKind::kInvalidRequest, "invalid upstream URL: " + r.error().message());
+  Endpoint ep;
+  auto scheme = r->scheme();
+  if (scheme == "https") ep.tls = true;
+  else if (scheme != "http") return make_error(ErrorKind::kInvalidRequest, "upstream URL scheme must be http or https");
+  ep.host = std::string(r->encoded_host());
+  if (ep.host.size() > 2 && ep.host.front() == '[') ep.host = ep.host.substr(1, ep.host.size() - 2);
+  if (ep.host.empty()) return make_error(ErrorKind::kInvalidRequest, "upstream URL has no host");
+  ep.port = r->has_port() ? std::string(r->port()) : (ep.tls ? "443" : "80");
+  ep.target = std::string(r->encoded_path());
+  if (ep.target.empty()) ep.target = "/";
+  if (r->has_query()) ep.target += "?" + std::string(r->encoded_query());
+  ep.host_header = std::string(r->encoded_host());
+  if (r->has_port()) ep.host_header += ":" + ep.port;
+  ep.pool_key = std::string(scheme) + "://" + ep.host + ":" + ep.port;
+  return ep;
+}
+
+// A connection to one upstream host, plain or TLS, with its read buffer and response parser.
+class Connection {
+ public:
+  std::string pool_key;
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::flat_buffer buffer;
+  std::optional<http::response_parser<http::buffer_body>> parser;
+  std::array<char, kChunk> chunk{};
+
+  beast::tcp_stream& tcp() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+
+  // True while the idle connection is still open with nothing unexpected to read.
+  bool still_usable() {
+    char c;
+    ssize_t n = ::recv(tcp().socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+};
+
+struct Client::Impl {
+  asio::io_context& ioc;
+  std::shared_ptr<asio::ssl::context> tls;
+  tcp::resolver resolver;
+  struct Resolved {
+    tcp::resolver::results_type results;
+    Clock::time_point expires;
+  };
+  std::unordered_map<std::string, Resolved> dns;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
+  explicit Impl(asio::io_context& c, std::shared_ptr<asio::ssl::context> t)
+      : ioc(c), tls(std::move(t)), resolver(c) {}
+};
+
+Client::Client(asio::io_context& ioc, std::shared_ptr<asio::ssl::context> tls, ClientOptions options)
+    : impl_(std::make_unique<Impl>(ioc, std::move(tls))), options_(options) {}
+
+Client::~Client() = default;
+
+std::shared_ptr<asio::ssl::context> make_tls_context() {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  ctx->set_default_verify_paths();
+  ctx->set_verify_mode(asio::ssl::verify_peer);
+  ctx->set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                   asio::ssl::context::no_tlsv1_1);
+  return ctx;
+}
+
+asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::acquire(const Endpoint& ep, bool& reused) {
+  auto& pool = impl_->idle[ep.pool_key];
+  while (!pool.empty()) {
+    auto conn = std::move(pool.back());
+    pool.pop_back();
+    if (conn->still_usable()) {
+      reused = true;
+      co_return std::move(conn);
+    }
+  }
+  reused = false;
+  std::string dns_key = ep.host + ":" + ep.port;
+  auto now = Clock::now();
+  auto it = impl_->dns.find(dns_key);
+  if (it == impl_->dns.end() || it->second.expires < now) {
+    auto [ec, results] = co_await impl_->resolver.async_resolve(ep.host, ep.port, kTuple);
+    if (ec) {
+      auto e = transport_error(ErrorKind::kUpstreamUnavailable, "cannot resolve upstream host " + ep.host, ec);
+      co_return e;
+    }
+    it = impl_->dns.insert_or_assign(dns_key, Impl::Resolved{results, now + std::chrono::seconds(60)}).first;
+  }
+  auto conn = std::make_unique<Connection>();
+  conn->pool_key = ep.pool_key;
+  if (ep.tls) conn->tls.emplace(impl_->ioc, *impl_->tls);
+  else conn->plain.emplace(impl_->ioc);
+  auto& tcp_stream = conn->tcp();
+  tcp_stream.expires_after(options_.timeouts.connect);
+  auto [ec, endpoint] = co_await tcp_stream.async_connect(it->second.results, kTuple);
+  if (ec) {
+    impl_->dns.erase(dns_key);
+    co_return transport_error(ec == beast::error::timeout ? ErrorKind::kUpstreamTimeout : ErrorKind::kUpstreamUnavailable,
+                              "cannot connect to upstream " + ep.host + ":" + ep.port, ec);
+  }
+  tcp_stream.socket().set_option(tcp::no_delay(true));
+  if (ep.tls) {
+    if (!SSL_set_tlsext_host_name(conn->tls->native_handle(), ep.host.c_str()))
+      co_return make_error(ErrorKind::kUpstreamUnavailable, "TLS: cannot set SNI for " + ep.host);
+    conn->tls->set_verify_callback(asio::ssl::host_name_verification(ep.host));
+    auto [hec] = co_await conn->tls->async_handshake(asio::ssl::stream_base::client, kTuple);
+    if (hec) co_return transport_error(ErrorKind::kUpstreamUnavailable, "TLS handshake with upstream " + ep.host + " failed", hec);
+  }
+  tcp_stream.expires_never();
+  co_return std::move(conn);
+}
+
+void Client::release(std::unique_ptr<Connection> conn) {
+  conn->parser.reset();
+  conn->tcp().expires_never();
+  auto& pool = impl_->idle[conn->pool_key];
+  if (pool.size() < options_.max_idle_per_host) pool.push_back(std::move(conn));
+}
+
+namespace {
+template <class S>
+asio::awaitable<beast::error_code> write_and_read_head(S& stream, Connection& conn, const std::string& head,
+                                                       std::string_view body) {
+  std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(body.data(), body.size())};
+  auto [wec, wn] = co_await asio::async_write(stream, bufs, kTuple);
+  if (wec) co_return wec;
+  auto [rec, rn] = co_await http::async_read_header(stream, conn.buffer, *conn.parser, kTuple);
+  co_return rec;
+}
+
+template <class S>
+asio::awaitable<std::pair<beast::error_code, std::size_t>> read_body_some(S& stream, Connection& conn, char* data,
+                                                                        std::size_t size) {
+  auto& body = conn.parser->get().body();
+  body.data = data;
+  body.size = size;
+  auto [ec, n] = co_await http::async_read_some(stream, conn.buffer, *conn.parser, kTuple);
+  if (ec == http::error::need_buffer) ec = {};
+  co_return std::pair{ec, size - body.size};
+}
+
+asio::awaitable<std::pair<beast::error_code, std::size_t>> read_some(Connection& conn, char* data, std::size_t size) {
+  if (conn.tls) co_return co_await read_body_some(*conn.tls, conn, data, size);
+  co_return co_await read_body_some(*conn.plain, conn, data, size);
+}
+
+std::string header_value(const http::response_parser<http::buffer_body>& p, http::field f) {
+  auto it = p.get().find(f);
+  return it == p.get().end() ? std::string() : std::string(it->value());
+}
+}  // namespace
+
+asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::send(const Request& request) {
+  const Endpoint& ep = *request.endpoint;
+  std::string head;
+  head.reserve(256 + request.bearer.size());
+  head += "POST ";
+  head += ep.target;
+  head += " HTTP/1.1\r\nHost: ";
+  head += ep.host_header;
+  head += "\r\nContent-Type: application/json\r\nAccept: ";
+  head += request.expect_stream ? "text/event-stream" : "application/json";
+  head += "\r\nUser-Agent: anygpt/0.1\r\nContent-Length: ";
+  head += std::to_string(request.body.size());
+  head += "\r\n";
+  if (!request.bearer.empty()) {
+    head += "Authorization: Bearer ";
+    head += request.bearer;
+    head += "\r\n";
+  }
+  head += "\r\n";
+
+  const auto deadline = Clock::now() + options_.timeouts.total;
+  for (int attempt = 0;; ++attempt) {
+    bool reused = false;
+    auto conn = co_await acquire(ep, reused);
+    if (!conn) co_return conn.error();
+    auto& c = **conn;
+    c.parser.emplace();
+    c.parser->body_limit(request.expect_stream ? std::numeric_limits<std::uint64_t>::max()
+                                               : options_.max_response_bytes);
+    c.tcp().expires_at(std::min(deadline, Clock::now() + options_.timeouts.first_byte));
+    beast::error_code ec =
+        c.tls ? co_await write_and_read_head(*c.tls, c, head, request.body)
+              : co_await write_and_read_head(*c.plain, c, head, request.body);
+    if (!ec) co_return std::move(*conn);
+    // A pooled connection the server closed meanwhile: retry once on a fresh one.
+    if (reused && attempt == 0 && ec != beast::error::timeout && c.parser->got_some() == false) continue;
+    co_return io_error("before the response headers", ec);
+  }
+}
+
+asio::awaitable<core::Result<Response>> Client::call(const Request& request) {
+  const auto deadline = Clock::now() + options_.timeouts.total;
+  auto sent = co_await send(request);
+  if (!sent) co_return sent.error();
+  auto conn = std::move(*sent);
+  Response resp;
+  resp.status = conn->parser->get().result_int();
+  resp.content_type = header_value(*conn->parser, http::field::content_type);
+  resp.retry_after = header_value(*conn->parser, http::field::retry_after);
+  if (auto len = conn->parser->content_length()) resp.body.reserve(static_cast<std::size_t>(*len));
+  while (!conn->parser->is_done()) {
+    std::size_t old = resp.body.size();
+    resp.body.resize(old + kChunk);
+    conn->tcp().expires_at(std::min(deadline, Clock::now() + options_.timeouts.idle));
+    auto [ec, got] = co_await read_some(*conn, resp.body.data() + old, kChunk);
+    resp.body.resize(old + got);
+    if (ec) co_return io_error("while reading the response body", ec);
+  }
+  if (conn->parser->keep_alive()) release(std::move(conn));
+  co_return resp;
+}
+
+asio::awaitable<core::Result<Stream>> Client::open_stream(const Request& request) {
+  auto sent = co_await send(request);
+  if (!sent) co_return sent.error();
+  auto conn = std::move(*sent);
+  unsigned status = conn->parser->get().result_int();
+  auto ct = header_value(*conn->parser, http::field::content_type);
+  auto ra = header_value(*conn->parser, http::field::retry_after);
+  co_return Stream(*this, std::move(conn), status, std::move(ct), std::move(ra));
+}
+
+Stream::Stream(Client& client, std::unique_ptr<Connection> conn, unsigned status, std::string content_type,
+               std::string retry_after)
+    : client_(&client),
+      conn_(std::move(conn)),
+      status_(status),
+      content_type_(std::move(content_type)),
+      retry_after_(std::move(retry_after)),
+      deadline_(Clock::now() + client.options().timeouts.total) {}
+
+Stream::Stream(Stream&&) noexcept = default;
+Stream::~Stream() = default;
+
+asio::awaitable<core::Result<std::string_view>> Stream::next() {
+  if (!conn_ || done_) co_return std::string_view{};
+  for (;;) {
+    if (conn_->parser->is_done()) {
+      done_ = true;
+      if (conn_->parser->keep_alive()) client_->release(std::move(conn_));
+      else conn_.reset();
+      co_return std::string_view{};
+    }
+    conn_->tcp().expires_at(std::min(deadline_, Clock::now() + client_->options().timeouts.idle));
+    auto [ec, got] = co_await read_some(*conn_, conn_->chunk.data(), conn_->chunk.size());
+    if (ec) {
+      conn_.reset();
+      done_ = true;
+      co_return io_error("while streaming the response body", ec);
+    }
+    if (got > 0) co_return std::string_view(conn_->chunk.data(), got);
+  }
+}
+
+}  // namespace anygpt::upstream

@@ -1,0 +1,114 @@
+// upstream: the HTTP(S) client anygpt uses to call providers: per-host keep-alive pools,
+// TLS with verification and SNI, separate connect / first-byte / idle timeouts.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+
+namespace anygpt::upstream {
+
+namespace asio = boost::asio;
+
+// A parsed upstream endpoint.
+struct Endpoint {
+  bool tls = false;
+  std::string host;
+  std::string port;
+  std::string target;     // path + query
+  std::string host_header;
+  std::string pool_key;   // scheme://host:port
+};
+
+core::Result<Endpoint> parse_endpoint(std::string_view url);
+
+struct Timeouts {
+  std::chrono::milliseconds connect{5000};
+  std::chrono::milliseconds first_byte{60000};
+  std::chrono::milliseconds idle{30000};
+  std::chrono::milliseconds total{120000};
+};
+
+struct ClientOptions {
+  Timeouts timeouts;
+  std::size_t max_idle_per_host = 64;
+  std::size_t max_response_bytes = 64 * 1024 * 1024;
+};
+
+struct Request {
+  const Endpoint* endpoint = nullptr;
+  std::string_view body;
+  std::string_view bearer;  // the provider's key ("" = no Authorization header); never logged
+  bool expect_stream = false;
+};
+
+struct Response {
+  unsigned status = 0;
+  std::string content_type;
+  std::string retry_after;
+  std::string body;
+};
+
+class Connection;
+
+// An open streamed response. next() yields body bytes as they arrive (decoded from chunked
+// encoding); an empty view means the body ended cleanly. Destroying the stream before the end
+// closes the connection; a completed stream returns it to the pool.
+class Stream {
+ public:
+  Stream(class Client& client, std::unique_ptr<Connection> conn, unsigned status, std::string content_type,
+         std::string retry_after);
+  Stream(Stream&&) noexcept;
+  ~Stream();
+
+  unsigned status() const { return status_; }
+  const std::string& content_type() const { return content_type_; }
+  const std::string& retry_after() const { return retry_after_; }
+
+  asio::awaitable<core::Result<std::string_view>> next();
+
+ private:
+  Client* client_;
+  std::unique_ptr<Connection> conn_;
+  unsigned status_;
+  std::string content_type_;
+  std::string retry_after_;
+  std::chrono::steady_clock::time_point deadline_;
+  bool done_ = false;
+};
+
+// One per event-loop thread (not thread-safe): owns that thread's connection pools.
+class Client {
+ public:
+  Client(asio::io_context& ioc, std::shared_ptr<asio::ssl::context> tls, ClientOptions options);
+  ~Client();
+
+  // A whole request/response exchange (the body is read completely).
+  asio::awaitable<core::Result<Response>> call(const Request& request);
+
+  // Sends the request and reads the response head; the body is read through Stream::next().
+  asio::awaitable<core::Result<Stream>> open_stream(const Request& request);
+
+  const ClientOptions& options() const { return options_; }
+
+ private:
+  friend class Stream;
+  asio::awaitable<core::Result<std::unique_ptr<Connection>>> acquire(const Endpoint& ep, bool& reused);
+  void release(std::unique_ptr<Connection> conn);
+  asio::awaitable<core::Result<std::unique_ptr<Connection>>> send(const Request& request);
+
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  ClientOptions options_;
+};
+
+// The TLS context: peer verification against the system CA store (honours SSL_CERT_FILE).
+std::shared_ptr<asio::ssl::context> make_tls_context();
+
+}  // namespace anygpt::upstream

@@ -1,0 +1,128 @@
+// Starts the real binaries (build/anygpt, build/anygpt-mock) on free loopback ports for tests,
+// and always cleans them up.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export const BUILD_DIR = process.env.ANYGPT_BUILD_DIR ?? new URL('../../../build', import.meta.url).pathname;
+
+const running = new Set();
+process.on('exit', () => { for (const p of running) { try { p.kill('SIGKILL'); } catch {} } });
+
+// Spawns `bin` and resolves once a stdout line matches `ready` (capturing group 1 = port).
+export function startProcess(bin, { env = {}, cwd, ready, timeoutMs = 10000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(bin, [], { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(proc);
+    let out = '', err = '', done = false;
+    const timer = setTimeout(() => finish(new Error(`${bin} did not start in ${timeoutMs} ms\nstdout: ${out}\nstderr: ${err}`)), timeoutMs);
+    function finish(e, port) {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (e) { proc.kill('SIGKILL'); reject(e); return; }
+      resolve(handle(proc, port, () => out, () => err));
+    }
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = ready && out.match(ready);
+      if (m) finish(null, Number(m[1]));
+    });
+    proc.stderr.on('data', (d) => { err += d; });
+    proc.on('exit', (code, sig) => { running.delete(proc); finish(new Error(`${bin} exited (${code ?? sig}) before ready\nstdout: ${out}\nstderr: ${err}`)); });
+  });
+}
+
+function handle(proc, port, stdout, stderr) {
+  const exited = new Promise((r) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) r({ code: proc.exitCode, signal: proc.signalCode });
+    else proc.on('exit', (code, signal) => r({ code, signal }));
+  });
+  return {
+    proc, port, stdout, stderr, exited,
+    async stop(signal = 'SIGTERM', graceMs = 5000) {
+      if (proc.exitCode !== null || proc.signalCode !== null) return exited;
+      proc.kill(signal);
+      const t = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      const r = await exited;
+      clearTimeout(t);
+      return r;
+    },
+  };
+}
+
+// Runs a binary to completion (for start-up failures): resolves {code, stdout, stderr}.
+export function runToExit(bin, { env = {}, cwd, args = [], timeoutMs = 10000 } = {}) {
+  return new Promise((resolve) => {
+    const proc = spawn(bin, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(proc);
+    let out = '', err = '';
+    const t = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    proc.stdout.on('data', (d) => { out += d; });
+    proc.stderr.on('data', (d) => { err += d; });
+    proc.on('exit', (code) => { clearTimeout(t); running.delete(proc); resolve({ code, stdout: out, stderr: err }); });
+  });
+}
+
+export async function startMock(env = {}) {
+  const m = await startProcess(join(BUILD_DIR, 'anygpt-mock'), {
+    env: { MOCK_PROVIDER_PORT: '0', MOCK_HOST: '127.0.0.1', MOCK_ENABLE_LOGS: 'false', ...env },
+    ready: /anygpt-mock listening on https?:\/\/[^:]+:(\d+)/,
+  });
+  m.url = `http://127.0.0.1:${m.port}`;
+  m.control = async (path, method = 'GET', body) => {
+    const r = await fetch(m.url + path, { method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
+    return r.json();
+  };
+  m.fault = (spec) => m.control('/mock/faults', 'POST', spec);
+  m.requests = () => m.control('/mock/requests');
+  return m;
+}
+
+export function newKey() { return randomBytes(32).toString('hex'); }
+
+// Writes data files into a fresh directory and starts the gateway on a free port.
+// files: {providers, keys, tiers, models} objects (omitted ones are created by the server).
+export async function startGateway({ files = {}, env = {}, dir } = {}) {
+  dir = dir ?? mkdtempSync(join(tmpdir(), 'anygpt-test-'));
+  for (const [name, content] of Object.entries(files)) {
+    const fname = name === 'excluded' ? 'excluded-errors.json' : `${name}.json`;
+    writeFileSync(join(dir, fname), typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  }
+  const adminKey = env.DEFAULT_ADMIN_API_KEY ?? newKey();
+  const g = await startProcess(join(BUILD_DIR, 'anygpt'), {
+    cwd: dir,
+    env: { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'warn', DEFAULT_ADMIN_USER_ID: 'admin',
+           DEFAULT_ADMIN_API_KEY: adminKey, FLUSH_INTERVAL_MS: '100', ...env },
+    ready: /anygpt listening on http:\/\/[^:]+:(\d+)/,
+  });
+  g.dir = dir;
+  g.url = `http://127.0.0.1:${g.port}`;
+  g.adminKey = adminKey;
+  g.readJson = (name) => JSON.parse(readFileSync(join(dir, name), 'utf8'));
+  g.cleanup = async () => { await g.stop('SIGKILL'); rmSync(dir, { recursive: true, force: true }); };
+  return g;
+}
+
+export function mockProvider(mock, id = 'mock-provider', models = ['mock-gpt-4', 'gpt-3.5-turbo'], extra = {}) {
+  const m = {};
+  for (const id2 of models) m[id2] = { id: id2, token_generation_speed: 50, response_times: [], errors: 0, consecutive_errors: 0 };
+  return { id, apiKey: `provider-secret-${id}`, provider_url: `${mock.url}/v1/chat/completions`, streamingCompatible: true,
+           models: m, disabled: false, avg_response_time: null, avg_provider_latency: null, errors: 0, provider_score: null, ...extra };
+}
+
+export function userKeys(entries) {
+  const keys = {};
+  for (const [key, v] of Object.entries(entries)) keys[key] = { userId: v.userId, tokenUsage: v.tokenUsage ?? 0, requestCount: v.requestCount ?? 0, role: v.role ?? 'user', tier: v.tier ?? 'enterprise' };
+  return keys;
+}
+
+// Reads an SSE body into its events' data payloads.
+export async function sseEvents(response) {
+  const text = await response.text();
+  return text.split(/\r?\n\r?\n/).filter((e) => e.trim()).map((e) => e.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n'));
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

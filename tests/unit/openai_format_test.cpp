@@ -1,0 +1,87 @@
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "formats/openai/openai.hpp"
+
+using namespace anygpt;
+using namespace anygpt::formats::openai;
+namespace json = boost::json;
+
+TEST(OpenAiFormat, ErrorBodyHasOpenAiShape) {
+  auto body = json::parse(error_body(core::make_error(core::ErrorKind::kInvalidRequest, "bad", "model", "c")));
+  const auto& e = body.at("error");
+  EXPECT_EQ(e.at("message").as_string(), "bad");
+  EXPECT_EQ(e.at("type").as_string(), "invalid_request_error");
+  EXPECT_EQ(e.at("param").as_string(), "model");
+  EXPECT_EQ(e.at("code").as_string(), "c");
+  auto body2 = json::parse(error_body(core::make_error(core::ErrorKind::kInternal, "x")));
+  EXPECT_TRUE(body2.at("error").at("param").is_null());
+}
+
+TEST(OpenAiFormat, AcceptsToolsMultipartAndToolMessages) {
+  auto v = json::parse(R"({"model":"m","stream":true,"stream_options":{"include_usage":true},
+    "messages":[{"role":"system","content":"s"},
+      {"role":"user","content":[{"type":"text","text":"hi"},{"type":"image_url","image_url":{"url":"data:x"}},
+                                {"type":"input_audio","input_audio":{"data":"AAA","format":"wav"}}]},
+      {"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},
+      {"role":"tool","tool_call_id":"c1","content":"42"}],
+    "tools":[{"type":"function","function":{"name":"f"}}],"unknown_field":1})");
+  auto r = inspect_chat_request(v);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->model, "m");
+  EXPECT_TRUE(r->stream);
+  EXPECT_TRUE(r->include_usage);
+}
+
+TEST(OpenAiFormat, RejectsBadFieldsNamingThem) {
+  struct Case { const char* body; const char* param; };
+  Case cases[] = {
+      {R"({"messages":[{"role":"user","content":"x"}]})", "model"},
+      {R"({"model":"m"})", "messages"},
+      {R"({"model":"m","messages":[]})", "messages"},
+      {R"({"model":"m","messages":[{"content":"x"}]})", "messages[0].role"},
+      {R"({"model":"m","messages":[{"role":"user","content":5}]})", "messages[0].content"},
+      {R"({"model":"m","messages":[{"role":"user","content":[{"type":"text"}]}]})", "messages[0].content[0].text"},
+      {R"({"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":0})", "max_tokens"},
+      {R"({"model":"m","messages":[{"role":"user","content":"x"}],"stream":"yes"})", "stream"},
+  };
+  for (const auto& c : cases) {
+    auto r = inspect_chat_request(json::parse(c.body));
+    ASSERT_FALSE(r.ok()) << c.body;
+    EXPECT_EQ(r.error().param, c.param) << c.body;
+    EXPECT_EQ(r.error().kind, core::ErrorKind::kInvalidRequest);
+  }
+}
+
+TEST(OpenAiFormat, UsageIsReadFromEitherNaming) {
+  auto u = usage_from(json::parse(R"({"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}})").as_object());
+  EXPECT_TRUE(u.present);
+  EXPECT_EQ(u.total_tokens, 7);
+  auto u2 = usage_from(json::parse(R"({"usage":{"input_tokens":3,"output_tokens":4}})").as_object());
+  EXPECT_EQ(u2.total_tokens, 7);
+  EXPECT_FALSE(usage_from(json::parse(R"({"usage":null})").as_object()).present);
+}
+
+TEST(SseSplitter, SplitsEventsAcrossReadsAndLineEndings) {
+  SseSplitter s;
+  s.append("data: {\"a\":1}\n\nda");
+  auto e1 = s.next_event();
+  ASSERT_TRUE(e1);
+  EXPECT_EQ(*e1, "data: {\"a\":1}");
+  EXPECT_FALSE(s.next_event());
+  s.append("ta: x\r\n\r\ndata: [DONE]\n\n");
+  auto e2 = s.next_event();
+  ASSERT_TRUE(e2);
+  EXPECT_EQ(event_data(*e2).value(), "x");
+  auto e3 = s.next_event();
+  ASSERT_TRUE(e3);
+  EXPECT_EQ(event_data(*e3).value(), "[DONE]");
+  EXPECT_FALSE(s.next_event());
+  EXPECT_TRUE(s.remainder().empty());
+}
+
+TEST(SseSplitter, MultiLineDataIsJoined) {
+  EXPECT_EQ(event_data("event: x\ndata: a\ndata: b").value(), "a\nb");
+  EXPECT_FALSE(event_data(": comment").has_value());
+}
