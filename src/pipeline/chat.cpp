@@ -67,8 +67,8 @@ void account(const Caller& caller, const core::Usage& usage) {
 
 // A 4xx the client caused (bad parameter, context too long...): passed through as the provider
 // phrased it, so the client can fix its request.
-boost::asio::awaitable<void> relay_client_error(server::Exchange& ex, unsigned status, std::string content_type,
-                                                std::string body) {
+boost::asio::awaitable<void> relay_client_error(server::Exchange& ex, unsigned status, const std::string& content_type,
+                                                std::string& body) {
   json::error_code ec;
   auto v = json::parse(body, ec);
   if (ec || !v.is_object() || !v.as_object().contains("error")) {
@@ -77,7 +77,7 @@ boost::asio::awaitable<void> relay_client_error(server::Exchange& ex, unsigned s
     co_await ex.reply(std::move(r));
     co_return;
   }
-  server::Response r{status, content_type.empty() ? "application/json" : std::move(content_type), std::move(body), {}};
+  server::Response r{status, content_type.empty() ? "application/json" : content_type, std::move(body), {}};
   co_await ex.reply(std::move(r));
 }
 
@@ -106,7 +106,7 @@ boost::asio::awaitable<Attempt> try_plain(Gateway&, server::Exchange& ex, upstre
     co_return Attempt::kFailOver;
   }
   if (r.status >= 400) {
-    co_await relay_client_error(ex, r.status, std::move(r.content_type), std::move(r.body));
+    co_await relay_client_error(ex, r.status, r.content_type, r.body);
     co_return Attempt::kDone;
   }
   json::error_code ec;
@@ -196,7 +196,7 @@ boost::asio::awaitable<Attempt> try_stream(Gateway&, server::Exchange& ex, upstr
       co_return Attempt::kFailOver;
     }
     if (stream.status() >= 400) {
-      co_await relay_client_error(ex, stream.status(), stream.content_type(), std::move(all));
+      co_await relay_client_error(ex, stream.status(), stream.content_type(), all);
       co_return Attempt::kDone;
     }
     // A 2xx that is not SSE (a provider that ignores "stream"): relay it as it is.

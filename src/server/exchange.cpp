@@ -80,6 +80,12 @@ void Exchange::append_common_headers(std::string& out, std::size_t content_lengt
 }
 
 asio::awaitable<void> Exchange::reply(Response response) {
+  response_ = std::move(response);
+  return send_response();
+}
+
+asio::awaitable<void> Exchange::send_response() {
+  const Response& response = response_;
   answered_ = true;
   status_ = response.status;
   head_.clear();
@@ -104,6 +110,12 @@ asio::awaitable<void> Exchange::reply(Response response) {
 }
 
 asio::awaitable<bool> Exchange::begin_stream(unsigned status, std::string_view content_type, Headers headers) {
+  stream_headers_ = std::move(headers);
+  return send_stream_head(status, content_type);
+}
+
+asio::awaitable<bool> Exchange::send_stream_head(unsigned status, std::string_view content_type) {
+  const Headers& headers = stream_headers_;
   answered_ = true;
   streaming_ = true;
   status_ = status;

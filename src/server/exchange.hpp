@@ -21,7 +21,13 @@ using HttpRequest = http::request<http::string_body>;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 // A complete (non-streamed) response.
+// (Has constructors rather than aggregate init on purpose: GCC 12 double-destroys members of
+// aggregates brace-initialised inside coroutines.)
 struct Response {
+  Response() = default;
+  Response(unsigned s, std::string type, std::string b, Headers h = {})
+      : status(s), content_type(std::move(type)), body(std::move(b)), headers(std::move(h)) {}
+
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
@@ -49,6 +55,8 @@ class Exchange {
   // Headers added to whatever answer this exchange sends (e.g. rate-limit headers).
   void add_header(std::string name, std::string value) { extra_headers_.emplace_back(std::move(name), std::move(value)); }
 
+  // Not coroutines themselves: they move their arguments into the exchange before the first
+  // suspension (GCC 12 mis-copies aggregate temporaries into coroutine frames).
   asio::awaitable<void> reply(Response response);
 
   // Chunked streaming. Each returns false when the client is gone (the stream is then dead).
@@ -72,6 +80,8 @@ class Exchange {
 
  private:
   void append_common_headers(std::string& out, std::size_t content_length, bool chunked);
+  asio::awaitable<void> send_response();
+  asio::awaitable<bool> send_stream_head(unsigned status, std::string_view content_type);
 
   beast::tcp_stream& stream_;
   HttpRequest& request_;
@@ -79,6 +89,8 @@ class Exchange {
   SessionShared& shared_;
   Headers extra_headers_;
   std::string head_;
+  Response response_;
+  Headers stream_headers_;
   bool answered_ = false;
   bool streaming_ = false;
   bool keep_alive_ = true;

@@ -132,7 +132,10 @@ asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::acquire(const
       auto e = transport_error(ErrorKind::kUpstreamUnavailable, "cannot resolve upstream host " + ep.host, ec);
       co_return e;
     }
-    it = impl_->dns.insert_or_assign(dns_key, Impl::Resolved{results, now + std::chrono::seconds(60)}).first;
+    auto& entry = impl_->dns[dns_key];
+    entry.results = std::move(results);
+    entry.expires = now + std::chrono::seconds(60);
+    it = impl_->dns.find(dns_key);
   }
   auto conn = std::make_unique<Connection>();
   conn->pool_key = ep.pool_key;

@@ -36,6 +36,10 @@ export function startProcess(bin, { env = {}, cwd, ready, timeoutMs = 10000 } = 
 }
 
 function handle(proc, port, stdout, stderr) {
+  let stopping = false;
+  proc.on('exit', (code, signal) => {
+    if (!stopping) console.error(`!! ${proc.spawnfile} died unexpectedly (${code ?? signal})\n${stderr().slice(-4000)}`);
+  });
   const exited = new Promise((r) => {
     if (proc.exitCode !== null || proc.signalCode !== null) r({ code: proc.exitCode, signal: proc.signalCode });
     else proc.on('exit', (code, signal) => r({ code, signal }));
@@ -43,6 +47,7 @@ function handle(proc, port, stdout, stderr) {
   return {
     proc, port, stdout, stderr, exited,
     async stop(signal = 'SIGTERM', graceMs = 5000) {
+      stopping = true;
       if (proc.exitCode !== null || proc.signalCode !== null) return exited;
       proc.kill(signal);
       const t = setTimeout(() => proc.kill('SIGKILL'), graceMs);
