@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+# One enforced style (.clang-format).
+find src tests/unit -name '*.cpp' -o -name '*.hpp' | xargs clang-format --dry-run --Werror
 scripts/build.sh
 (cd tests/integration && npm ci --no-audit --no-fund --loglevel=error)
 ctest --test-dir build --output-on-failure -j2

@@ -1,6 +1,5 @@
 // anygpt: wiring only. Reads configuration and data files, starts the HTTP server and the
 // background writer, and drains gracefully on SIGTERM/SIGINT.
-#include <signal.h>
 #include <sys/stat.h>
 
 #include <boost/json.hpp>
@@ -19,6 +18,7 @@
 #include "pipeline/chat.hpp"
 #include "pipeline/flusher.hpp"
 #include "routes/api_route.hpp"
+#include "server/stop_signals.hpp"
 
 namespace {
 using namespace anygpt;
@@ -53,7 +53,8 @@ void ensure_admin(pipeline::Gateway& gw) {
   rec.tier = gw.tiers->count("enterprise") ? "enterprise" : gw.tiers->begin()->first;
   rec.api_key = cfg.default_admin_api_key.empty() ? auth::generate_api_key() : cfg.default_admin_api_key;
   if (!gw.keys->add(rec)) {
-    core::log(core::LogLevel::kWarn, "admin user '" + rec.user_id + "' already exists with another key; not creating one");
+    core::log(core::LogLevel::kWarn,
+              "admin user '" + rec.user_id + "' already exists with another key; not creating one");
     return;
   }
   auto doc = config::keys_to_json(gw.keys->records());
@@ -86,7 +87,7 @@ void load_data(pipeline::Gateway& gw) {
   must(config::excluded_patterns_from_json(excluded_doc));
   std::vector<std::string> warnings;
   gw.catalog = std::make_shared<const routing::Catalog>(must(config::providers_from_json(providers_doc)),
-                                                         must(config::models_from_json(models_doc)), warnings);
+                                                        must(config::models_from_json(models_doc)), warnings);
   for (const auto& w : warnings) core::log(core::LogLevel::kWarn, w);
   if (gw.catalog->provider_count() == 0)
     core::log(core::LogLevel::kWarn, "providers.json has no provider: chat requests will answer 404 model_not_found");
@@ -95,6 +96,7 @@ void load_data(pipeline::Gateway& gw) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  server::StopSignals stop_signals;  // first: before any thread (the logger included) starts
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -113,17 +115,10 @@ int main(int argc, char** argv) {
   if (!cfg) die("configuration error: " + cfg.error().message);
   core::set_log_level(cfg->log_level);
 
-  // Block the stop signals in every thread; main waits for them with sigwait.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
   pipeline::Gateway gw{*cfg, store::DataDir(cfg->data_dir), nullptr, nullptr, nullptr, {}, {}};
   if (gw.config.data_source == config::DataSource::kRedis)
-    core::log(core::LogLevel::kWarn, "DATA_SOURCE_PREFERENCE=redis is not implemented yet; serving from the data files");
+    core::log(core::LogLevel::kWarn,
+              "DATA_SOURCE_PREFERENCE=redis is not implemented yet; serving from the data files");
   load_data(gw);
   ensure_admin(gw);
 
@@ -160,11 +155,11 @@ int main(int argc, char** argv) {
     die("cannot listen on " + gw.config.host + ":" + std::to_string(gw.config.port) + ": " + e.what());
   }
   gw.ready.store(true);
-  std::printf("anygpt listening on http://%s:%u (data: %s)\n", gw.config.host.c_str(), port, gw.data_dir.path().c_str());
+  std::printf("anygpt listening on http://%s:%u (data: %s)\n", gw.config.host.c_str(), port,
+              gw.data_dir.path().c_str());
   std::fflush(stdout);
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  int sig = stop_signals.wait();
   core::log(core::LogLevel::kInfo, sig == SIGTERM ? "SIGTERM: draining" : "SIGINT: draining");
   gw.ready.store(false);
   server.drain();
@@ -172,7 +167,8 @@ int main(int argc, char** argv) {
   while (server.in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (server.in_flight() > 0)
-    core::log(core::LogLevel::kWarn, "shutdown deadline reached; cutting " + std::to_string(server.in_flight()) + " request(s)");
+    core::log(core::LogLevel::kWarn,
+              "shutdown deadline reached; cutting " + std::to_string(server.in_flight()) + " request(s)");
   server.stop();
   flusher.stop();
   core::log(core::LogLevel::kInfo, "stopped");

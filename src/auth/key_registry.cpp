@@ -45,8 +45,8 @@ Digest key_digest(std::string_view key) {
 std::string key_fingerprint(std::string_view secret, std::string_view key) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(key.data()), key.size(), out, &len);
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(key.data()),
+       key.size(), out, &len);
   return hex(out, len);
 }
 

@@ -18,14 +18,11 @@ struct Var {
   std::function<std::optional<std::string>(Config&, const std::string&)> apply;
 };
 
-std::optional<std::string> parse_int(const std::string& v, std::int64_t lo, std::int64_t hi,
-                                     std::int64_t& out) {
+std::optional<std::string> parse_int(const std::string& v, std::int64_t lo, std::int64_t hi, std::int64_t& out) {
   std::int64_t n = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc{} || p != v.data() + v.size() || v.empty())
-    return "'" + v + "' is not an integer";
-  if (n < lo || n > hi)
-    return "'" + v + "' is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  if (ec != std::errc{} || p != v.data() + v.size() || v.empty()) return "'" + v + "' is not an integer";
+  if (n < lo || n > hi) return "'" + v + "' is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
   out = n;
   return std::nullopt;
 }
@@ -42,8 +39,7 @@ std::optional<std::string> parse_bool(const std::string& v, bool& out) {
 }
 
 template <class T>
-Var int_var(const char* name, const char* def, const char* help, T Config::*field, std::int64_t lo,
-            std::int64_t hi) {
+Var int_var(const char* name, const char* def, const char* help, T Config::*field, std::int64_t lo, std::int64_t hi) {
   return Var{name, def, help, [field, lo, hi](Config& c, const std::string& v) {
                std::int64_t n = 0;
                if (auto err = parse_int(v, lo, hi, n)) return err;
@@ -53,8 +49,7 @@ Var int_var(const char* name, const char* def, const char* help, T Config::*fiel
 }
 
 Var bool_var(const char* name, const char* help, bool Config::*field) {
-  return Var{name, "true", help,
-             [field](Config& c, const std::string& v) { return parse_bool(v, c.*field); }};
+  return Var{name, "true", help, [field](Config& c, const std::string& v) { return parse_bool(v, c.*field); }};
 }
 
 Var string_var(const char* name, const char* def, const char* help, std::string Config::*field) {
@@ -70,31 +65,42 @@ const std::vector<Var>& vars() {
       string_var("HOST", "0.0.0.0", "address to listen on", &Config::host),
       Var{"LOG_LEVEL", "info", "debug | info | warn | error | silent",
           [](Config& c, const std::string& v) -> std::optional<std::string> {
-            if (v == "debug") c.log_level = core::LogLevel::kDebug;
-            else if (v == "info") c.log_level = core::LogLevel::kInfo;
-            else if (v == "warn") c.log_level = core::LogLevel::kWarn;
-            else if (v == "error") c.log_level = core::LogLevel::kError;
-            else if (v == "silent") c.log_level = core::LogLevel::kSilent;
-            else return "'" + v + "' is not one of debug, info, warn, error, silent";
+            if (v == "debug")
+              c.log_level = core::LogLevel::kDebug;
+            else if (v == "info")
+              c.log_level = core::LogLevel::kInfo;
+            else if (v == "warn")
+              c.log_level = core::LogLevel::kWarn;
+            else if (v == "error")
+              c.log_level = core::LogLevel::kError;
+            else if (v == "silent")
+              c.log_level = core::LogLevel::kSilent;
+            else
+              return "'" + v + "' is not one of debug, info, warn, error, silent";
             return std::nullopt;
           }},
-      string_var("DATA_DIR", ".", "directory of providers.json, keys.json, tiers.json, models.json, "
-                 "excluded-errors.json", &Config::data_dir),
-      Var{"DATA_SOURCE_PREFERENCE", "filesystem", "filesystem | redis (redis: not implemented yet, see docs/STORAGE.md)",
+      string_var("DATA_DIR", ".",
+                 "directory of providers.json, keys.json, tiers.json, models.json, "
+                 "excluded-errors.json",
+                 &Config::data_dir),
+      Var{"DATA_SOURCE_PREFERENCE", "filesystem",
+          "filesystem | redis (redis: not implemented yet, see docs/STORAGE.md)",
           [](Config& c, const std::string& v) -> std::optional<std::string> {
-            if (v == "filesystem") c.data_source = DataSource::kFilesystem;
-            else if (v == "redis") c.data_source = DataSource::kRedis;
-            else return "'" + v + "' is not one of filesystem, redis";
+            if (v == "filesystem")
+              c.data_source = DataSource::kFilesystem;
+            else if (v == "redis")
+              c.data_source = DataSource::kRedis;
+            else
+              return "'" + v + "' is not one of filesystem, redis";
             return std::nullopt;
           }},
-      int_var("WORKER_THREADS", "1", "event-loop threads (each accepts with SO_REUSEPORT)",
-              &Config::worker_threads, 1, 256),
-      int_var("UPSTREAM_TIMEOUT_MS", "120000", "cap on one whole upstream call, ms",
-              &Config::upstream_timeout_ms, 1, 86400000),
+      int_var("WORKER_THREADS", "1", "event-loop threads (each accepts with SO_REUSEPORT)", &Config::worker_threads, 1,
+              256),
+      int_var("UPSTREAM_TIMEOUT_MS", "120000", "cap on one whole upstream call, ms", &Config::upstream_timeout_ms, 1,
+              86400000),
       int_var("UPSTREAM_CONNECT_TIMEOUT_MS", "5000", "upstream TCP connect + TLS handshake timeout, ms",
               &Config::upstream_connect_timeout_ms, 1, 86400000),
-      int_var("UPSTREAM_FIRST_BYTE_TIMEOUT_MS", "60000",
-              "time from request sent to upstream response headers, ms",
+      int_var("UPSTREAM_FIRST_BYTE_TIMEOUT_MS", "60000", "time from request sent to upstream response headers, ms",
               &Config::upstream_first_byte_timeout_ms, 1, 86400000),
       int_var("UPSTREAM_IDLE_TIMEOUT_MS", "30000", "longest gap between two upstream body reads, ms",
               &Config::upstream_idle_timeout_ms, 1, 86400000),

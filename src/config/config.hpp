@@ -24,11 +24,11 @@ struct Config {
   DataSource data_source = DataSource::kFilesystem;
   int worker_threads = 1;
 
-  std::int64_t upstream_timeout_ms = 120000;        // cap on one whole upstream call
-  std::int64_t upstream_connect_timeout_ms = 5000;  // TCP + TLS handshake
+  std::int64_t upstream_timeout_ms = 120000;            // cap on one whole upstream call
+  std::int64_t upstream_connect_timeout_ms = 5000;      // TCP + TLS handshake
   std::int64_t upstream_first_byte_timeout_ms = 60000;  // request sent -> response headers
-  std::int64_t upstream_idle_timeout_ms = 30000;    // gap between two body reads
-  int upstream_pool_size = 64;                      // idle keep-alive connections per host and thread
+  std::int64_t upstream_idle_timeout_ms = 30000;        // gap between two body reads
+  int upstream_pool_size = 64;                          // idle keep-alive connections per host and thread
 
   std::int64_t max_body_bytes = 50LL * 1024 * 1024;
   std::int64_t flush_interval_ms = 1000;

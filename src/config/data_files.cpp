@@ -10,15 +10,21 @@ using core::make_error;
 
 namespace {
 
-core::Error bad(std::string what) { return make_error(ErrorKind::kInvalidRequest, std::move(what)); }
+core::Error bad(std::string what) {
+  return make_error(ErrorKind::kInvalidRequest, std::move(what));
+}
 
 std::int64_t to_count(const json::value* v) {
   if (!v) return 0;
   double d = 0;
-  if (v->is_int64()) d = static_cast<double>(v->get_int64());
-  else if (v->is_uint64()) d = static_cast<double>(v->get_uint64());
-  else if (v->is_double()) d = v->get_double();
-  else return 0;
+  if (v->is_int64())
+    d = static_cast<double>(v->get_int64());
+  else if (v->is_uint64())
+    d = static_cast<double>(v->get_uint64());
+  else if (v->is_double())
+    d = v->get_double();
+  else
+    return 0;
   if (!std::isfinite(d) || d < 0) return 0;  // the original resets negative/NaN usage to 0
   return static_cast<std::int64_t>(d);
 }
@@ -36,7 +42,9 @@ std::string to_string(const json::value* v, std::string def = {}) {
   return def;
 }
 
-bool to_bool(const json::value* v) { return v && v->is_bool() && v->get_bool(); }
+bool to_bool(const json::value* v) {
+  return v && v->is_bool() && v->get_bool();
+}
 
 }  // namespace
 
@@ -59,7 +67,12 @@ core::Result<json::value> parse_json_document(std::string_view file_name, std::s
   if (ec) {
     std::size_t line = 1, col = 1;
     for (std::size_t i = 0; i < consumed && i < text.size(); ++i) {
-      if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
+      if (text[i] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
     }
     return bad(std::string(file_name) + ": invalid JSON at line " + std::to_string(line) + ", column " +
                std::to_string(col) + " (byte " + std::to_string(consumed) + "): " + ec.message());
@@ -202,9 +215,15 @@ std::string_view default_tiers_json() {
 )";
 }
 
-std::string_view default_models_json() { return "{\"object\":\"list\",\"data\":[]}\n"; }
-std::string_view default_keys_json() { return "{}\n"; }
-std::string_view default_providers_json() { return "[]\n"; }
+std::string_view default_models_json() {
+  return "{\"object\":\"list\",\"data\":[]}\n";
+}
+std::string_view default_keys_json() {
+  return "{}\n";
+}
+std::string_view default_providers_json() {
+  return "[]\n";
+}
 
 std::string_view default_excluded_errors_json() {
   return R"({"patterns":["429","RESOURCE_EXHAUSTED","rate limit","returned text instead of image","not found for API version","not supported for generateContent","not a chat model","not supported in the v1/chat/completions","does not have access to model","organization must be verified","verify organization","No available capacity","The server had an error while processing your request","server_error","This model only supports Interactions API.","experiencing high demand","spikes in demand are usually temporary"]}

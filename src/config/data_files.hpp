@@ -32,15 +32,15 @@ struct Tier {
 };
 
 struct ProviderModel {
-  std::string id;             // the model id clients ask for
-  std::string upstream_model; // the name sent upstream ("upstream_model"/"model_name"; default id)
+  std::string id;              // the model id clients ask for
+  std::string upstream_model;  // the name sent upstream ("upstream_model"/"model_name"; default id)
   bool disabled = false;
 };
 
 struct Provider {
   std::string id;
-  std::string api_key;        // upstream credential: never logged, never in an error body
-  std::string provider_url;   // full chat endpoint or a base URL
+  std::string api_key;                               // upstream credential: never logged, never in an error body
+  std::string provider_url;                          // full chat endpoint or a base URL
   std::map<std::string, std::string> provider_urls;  // per-model endpoint overrides
   bool streaming_compatible = false;
   bool disabled = false;

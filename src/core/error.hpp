@@ -10,19 +10,19 @@ namespace anygpt::core {
 // What went wrong, independent of any wire format. Each format renders it in its own shape;
 // http_status() is the single mapping to an HTTP status.
 enum class ErrorKind {
-  kInvalidRequest,    // malformed JSON or a bad field: the client's mistake
-  kUnauthorized,      // missing or unknown key
-  kForbidden,         // key valid but not allowed (e.g. not admin)
-  kNotFound,          // unknown route or model
-  kMethodNotAllowed,  // known path, wrong method
-  kConflict,          // resource already exists
-  kPayloadTooLarge,   // body over the configured limit
-  kQuotaExceeded,     // the key's token quota is used up
-  kRateLimited,       // too many requests
-  kUpstreamError,     // the provider answered with garbage or an error we cannot pass on
+  kInvalidRequest,       // malformed JSON or a bad field: the client's mistake
+  kUnauthorized,         // missing or unknown key
+  kForbidden,            // key valid but not allowed (e.g. not admin)
+  kNotFound,             // unknown route or model
+  kMethodNotAllowed,     // known path, wrong method
+  kConflict,             // resource already exists
+  kPayloadTooLarge,      // body over the configured limit
+  kQuotaExceeded,        // the key's token quota is used up
+  kRateLimited,          // too many requests
+  kUpstreamError,        // the provider answered with garbage or an error we cannot pass on
   kUpstreamUnavailable,  // no provider could be reached
-  kUpstreamTimeout,   // the provider did not answer in time
-  kInternal,          // our bug
+  kUpstreamTimeout,      // the provider did not answer in time
+  kInternal,             // our bug
 };
 
 struct Error {
@@ -38,8 +38,7 @@ unsigned http_status(ErrorKind kind);
 // OpenAI-style error type string ("invalid_request_error", ...).
 const char* error_type(ErrorKind kind);
 
-inline Error make_error(ErrorKind kind, std::string message, std::string param = {},
-                        std::string code = {}) {
+inline Error make_error(ErrorKind kind, std::string message, std::string param = {}, std::string code = {}) {
   return Error{kind, std::move(message), std::move(param), std::move(code), {}, 0};
 }
 
@@ -47,8 +46,8 @@ inline Error make_error(ErrorKind kind, std::string message, std::string param =
 template <class T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}      // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
   T& value() { return std::get<0>(v_); }

@@ -1,5 +1,7 @@
 #include "core/log.hpp"
 
+#include "core/json_text.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -23,26 +25,6 @@ const char* level_name(LogLevel level) {
     case LogLevel::kSilent: return "silent";
   }
   return "info";
-}
-
-void append_escaped(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
 }
 
 // Single background writer: request threads only take a mutex and push a string.
@@ -104,7 +86,9 @@ Writer& writer() {
 
 }  // namespace
 
-void set_log_level(LogLevel level) { g_level.store(static_cast<int>(level)); }
+void set_log_level(LogLevel level) {
+  g_level.store(static_cast<int>(level));
+}
 
 bool log_enabled(LogLevel level) {
   return level != LogLevel::kSilent && static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
@@ -118,17 +102,16 @@ void log(LogLevel level, std::string_view message, std::string_view fields_json)
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char ts[64];
-  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
   std::string line;
   line.reserve(96 + message.size() + fields_json.size());
   line += "{\"ts\":\"";
   line += ts;
   line += "\",\"level\":\"";
   line += level_name(level);
-  line += "\",\"msg\":\"";
-  append_escaped(line, message);
-  line += '"';
+  line += "\",\"msg\":";
+  append_json_string(line, message);
   if (!fields_json.empty()) {
     line += ',';
     line += fields_json;
@@ -137,6 +120,8 @@ void log(LogLevel level, std::string_view message, std::string_view fields_json)
   writer().push(std::move(line));
 }
 
-void flush_log() { writer().flush(); }
+void flush_log() {
+  writer().flush();
+}
 
 }  // namespace anygpt::core

@@ -16,8 +16,7 @@ using core::ErrorKind;
 
 namespace {
 
-constexpr std::string_view kHaiku =
-    "Silent servers hum\nA mock reply drifts like snow\nTests pass in the night";
+constexpr std::string_view kHaiku = "Silent servers hum\nA mock reply drifts like snow\nTests pass in the night";
 constexpr std::string_view kGreeting = "Hello! I am the anygpt mock provider. How can I help you today?";
 constexpr std::string_view kReplyPrefix = "Mock reply to: ";
 constexpr std::size_t kMaxEchoChars = 200;
@@ -63,7 +62,8 @@ std::optional<core::Error> read_messages(const json::array& messages, std::size_
     std::string where = "messages[" + std::to_string(i) + "]";
     if (!m.is_object()) return invalid(where + " must be an object", where);
     const auto* role = m.get_object().if_contains("role");
-    if (!role || !role->is_string()) return invalid("Missing required parameter: '" + where + ".role'.", where + ".role");
+    if (!role || !role->is_string())
+      return invalid("Missing required parameter: '" + where + ".role'.", where + ".role");
     if (role->get_string() == "user") last_user_msg = &m.get_object();
     last_is_user = role->get_string() == "user";
     if (const auto* content = m.get_object().if_contains("content")) {

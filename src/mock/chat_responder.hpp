@@ -17,11 +17,11 @@ inline constexpr std::string_view kToolArguments = R"({"location":"Paris"})";
 // What to answer to one /v1/chat/completions request.
 struct ChatPlan {
   std::string model;
-  bool stream = false;         // `stream` defaults to false, as on OpenAI
-  bool include_usage = false;  // stream_options.include_usage
-  int n = 1;                   // choices
-  std::string reply;           // assistant text, when tool_name is empty
-  std::string tool_name;       // non-empty: answer with a call to this function instead
+  bool stream = false;                 // `stream` defaults to false, as on OpenAI
+  bool include_usage = false;          // stream_options.include_usage
+  int n = 1;                           // choices
+  std::string reply;                   // assistant text, when tool_name is empty
+  std::string tool_name;               // non-empty: answer with a call to this function instead
   std::int64_t prompt_tokens = 0;      // ceil(characters of all message text / 4)
   std::int64_t completion_tokens = 0;  // ceil(characters of one answer / 4) * n
 };

@@ -4,8 +4,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <cmath>
-#include <optional>
 #include <cstring>
+#include <optional>
 
 #include "mock/json_text.hpp"
 
@@ -83,8 +83,7 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 core::Result<EmbeddingPlan> plan_embeddings(std::string_view body) {
   boost::system::error_code ec;
   auto doc = json::parse(json::string_view(body.data(), body.size()), ec);
-  if (ec)
-    return core::make_error(ErrorKind::kInvalidRequest, "We could not parse the JSON body of your request.");
+  if (ec) return core::make_error(ErrorKind::kInvalidRequest, "We could not parse the JSON body of your request.");
   if (!doc.is_object()) return invalid("The request body must be a JSON object", {});
   const auto& o = doc.get_object();
   EmbeddingPlan plan;
@@ -162,7 +161,8 @@ std::string embeddings_body(const EmbeddingPlan& plan) {
       bytes.resize(vec.size() * 4);
       for (std::size_t k = 0; k < vec.size(); ++k) {
         auto bits = std::bit_cast<std::uint32_t>(vec[k]);  // little-endian, whatever the host
-        for (int b = 0; b < 4; ++b) bytes[k * 4 + static_cast<std::size_t>(b)] = static_cast<unsigned char>(bits >> (8 * b));
+        for (int b = 0; b < 4; ++b)
+          bytes[k * 4 + static_cast<std::size_t>(b)] = static_cast<unsigned char>(bits >> (8 * b));
       }
       out += '"';
       out += base64_encode(bytes.data(), bytes.size());

@@ -16,7 +16,7 @@ struct EmbeddingPlan {
   std::vector<std::string> inputs;  // one per vector; token arrays become "tokens:1,2,3"
   bool base64 = false;              // encoding_format "base64": little-endian float32 bytes
   int dimensions = 8;
-  std::int64_t prompt_tokens = 0;   // ceil(chars / 4) per string input, one per token id
+  std::int64_t prompt_tokens = 0;  // ceil(chars / 4) per string input, one per token id
 };
 
 // Validates a request body: `input` is a string, an array of strings, an array of token ids

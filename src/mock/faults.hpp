@@ -29,14 +29,14 @@ std::string_view fault_name(FaultKind kind);
 struct Fault {
   std::uint64_t id = 0;
   FaultKind kind = FaultKind::kStatus;
-  std::string model;            // empty = every model
-  std::int64_t remaining = -1;  // requests it still applies to; -1 = unlimited
-  unsigned status = 0;          // kStatus
+  std::string model;              // empty = every model
+  std::int64_t remaining = -1;    // requests it still applies to; -1 = unlimited
+  unsigned status = 0;            // kStatus
   std::int64_t retry_after = -1;  // kStatus: Retry-After seconds; -1 = no header
-  std::string message;          // kStatus: overrides the default error message
-  std::string code;             // kStatus: overrides the default error code
-  std::string type;             // kStatus: overrides the default error type
-  double delay_ms = 0;          // kSlowFirstToken
+  std::string message;            // kStatus: overrides the default error message
+  std::string code;               // kStatus: overrides the default error code
+  std::string type;               // kStatus: overrides the default error type
+  double delay_ms = 0;            // kSlowFirstToken
   std::int64_t after_chunks = 0;  // stream faults: SSE events sent before the fault
 };
 

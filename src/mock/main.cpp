@@ -1,6 +1,5 @@
 // anygpt-mock: wiring only. Reads MOCK_* settings, serves MockService's routes, prints
 // "anygpt-mock listening on http://HOST:PORT" once started, and exits 0 on SIGTERM/SIGINT.
-#include <signal.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +8,7 @@
 #include "core/log.hpp"
 #include "mock/mock_config.hpp"
 #include "mock/mock_service.hpp"
+#include "server/stop_signals.hpp"
 
 namespace {
 
@@ -21,9 +21,11 @@ namespace {
 
 int main(int argc, char** argv) {
   using namespace anygpt;
+  server::StopSignals stop_signals;  // first: before any thread (the logger included) starts
   if (argc > 1) {
     std::string a = argv[1];
-    if (a != "--help" && a != "-h") die("unknown argument '" + a + "' (configure with MOCK_* variables, see docs/MOCK.md)");
+    if (a != "--help" && a != "-h")
+      die("unknown argument '" + a + "' (configure with MOCK_* variables, see docs/MOCK.md)");
     std::puts("anygpt-mock: fake OpenAI-compatible upstream. Configure with MOCK_* variables (see docs/MOCK.md).");
     return 0;
   }
@@ -32,14 +34,6 @@ int main(int argc, char** argv) {
     return std::nullopt;
   });
   if (!env) die("configuration error: " + env.error().message);
-
-  // Block the stop signals in every thread; main waits for them with sigwait.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
 
   mock::MockService service(env->config);
   server::ServerOptions options;
@@ -59,8 +53,7 @@ int main(int argc, char** argv) {
   std::printf("anygpt-mock listening on http://%s:%u\n", env->host.c_str(), static_cast<unsigned>(port));
   std::fflush(stdout);
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  stop_signals.wait();
   // A fake upstream owes nobody a graceful drain: held and streaming requests are cut.
   server.drain();
   server.stop();

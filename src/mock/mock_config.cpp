@@ -19,8 +19,8 @@ using core::ErrorKind;
 namespace {
 
 core::Error env_error(std::string_view name, std::string_view expected, std::string_view got) {
-  return core::make_error(ErrorKind::kInvalidRequest,
-                          std::string(name) + ": expected " + std::string(expected) + ", got '" + std::string(got) + "'");
+  return core::make_error(ErrorKind::kInvalidRequest, std::string(name) + ": expected " + std::string(expected) +
+                                                          ", got '" + std::string(got) + "'");
 }
 
 std::optional<double> parse_number(const std::string& text) {
@@ -140,9 +140,12 @@ core::Result<MockConfig> apply_config_patch(MockConfig base, std::string_view bo
   };
   double stream_chunks = static_cast<double>(base.stream_chunks);
   const NumberField numbers[] = {
-      {"baseDelay", 0, 1e9, &base.base_delay_ms},   {"delayVariance", 0, 1e9, &base.delay_variance_ms},
-      {"errorRate", 0, 1, &base.error_rate},        {"timeoutRate", 0, 1, &base.timeout_rate},
-      {"tokenSpeed", 0, 1e9, &base.token_speed},    {"streamChunks", 0, 1e6, &stream_chunks},
+      {"baseDelay", 0, 1e9, &base.base_delay_ms},
+      {"delayVariance", 0, 1e9, &base.delay_variance_ms},
+      {"errorRate", 0, 1, &base.error_rate},
+      {"timeoutRate", 0, 1, &base.timeout_rate},
+      {"tokenSpeed", 0, 1e9, &base.token_speed},
+      {"streamChunks", 0, 1e6, &stream_chunks},
       {"chunkIntervalMs", 0, 1e9, &base.chunk_interval_ms},
   };
   for (const auto& f : numbers) {
@@ -154,7 +157,8 @@ core::Result<MockConfig> apply_config_patch(MockConfig base, std::string_view bo
   }
   base.stream_chunks = static_cast<std::int64_t>(stream_chunks);
   if (const auto* v = o.if_contains("enableLogs")) {
-    if (!v->is_bool()) return core::make_error(ErrorKind::kInvalidRequest, "enableLogs must be a boolean", "enableLogs");
+    if (!v->is_bool())
+      return core::make_error(ErrorKind::kInvalidRequest, "enableLogs must be a boolean", "enableLogs");
     base.enable_logs = v->get_bool();
   }
   return base;

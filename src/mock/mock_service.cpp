@@ -75,7 +75,9 @@ std::mt19937_64& rng() {
 }
 
 // True with probability p (no random draw when p is 0).
-bool roll(double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng()) < p; }
+bool roll(double p) {
+  return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng()) < p;
+}
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -88,7 +90,9 @@ asio::awaitable<void> sleep_for(Exchange& ex, std::chrono::microseconds d) {
   co_await timer.async_wait(kTuple);
 }
 
-std::chrono::microseconds ms(double v) { return std::chrono::microseconds(static_cast<std::int64_t>(v * 1000.0)); }
+std::chrono::microseconds ms(double v) {
+  return std::chrono::microseconds(static_cast<std::int64_t>(v * 1000.0));
+}
 
 // Holds the request without answering until the client leaves (or kHoldLimit), then resets it.
 asio::awaitable<void> hold(Exchange& ex) {
@@ -97,7 +101,9 @@ asio::awaitable<void> hold(Exchange& ex) {
   ex.abort();
 }
 
-Response error_response(const core::Error& e) { return json_response(error_body(e), core::http_status(e.kind)); }
+Response error_response(const core::Error& e) {
+  return json_response(error_body(e), core::http_status(e.kind));
+}
 
 }  // namespace
 
@@ -106,7 +112,9 @@ MockService::MockService(MockConfig defaults)
   logs_enabled_.store(defaults.enable_logs);
 }
 
-Response MockService::render_error(const core::Error& error) { return error_response(error); }
+Response MockService::render_error(const core::Error& error) {
+  return error_response(error);
+}
 
 void MockService::set_config(MockConfig config) {
   logs_enabled_.store(config.enable_logs, std::memory_order_relaxed);
@@ -199,8 +207,8 @@ MockService::Awaitable MockService::models(Exchange& ex) {
   co_await ex.reply(json_response(models_body_));
 }
 
-asio::awaitable<bool> MockService::before_answer(Exchange& ex, const MockConfig& cfg,
-                                                 const std::optional<Fault>& fault, std::string_view model) {
+asio::awaitable<bool> MockService::before_answer(Exchange& ex, const MockConfig& cfg, const std::optional<Fault>& fault,
+                                                 std::string_view model) {
   double delay = cfg.base_delay_ms;
   if (cfg.delay_variance_ms > 0)
     delay += std::uniform_real_distribution<double>(-cfg.delay_variance_ms, cfg.delay_variance_ms)(rng());
@@ -208,8 +216,8 @@ asio::awaitable<bool> MockService::before_answer(Exchange& ex, const MockConfig&
   if (fault) {
     switch (fault->kind) {
       case FaultKind::kStatus: {
-        Response r = json_response(
-            status_error_body({fault->status, fault->message, fault->type, fault->code, model}), fault->status);
+        Response r = json_response(status_error_body({fault->status, fault->message, fault->type, fault->code, model}),
+                                   fault->status);
         if (fault->retry_after >= 0) r.headers.emplace_back("Retry-After", std::to_string(fault->retry_after));
         co_await ex.reply(std::move(r));
         co_return true;
@@ -345,7 +353,9 @@ MockService::Awaitable MockService::delete_requests(Exchange& ex) {
   co_await ex.reply(json_response(R"({"success":true})"));
 }
 
-MockService::Awaitable MockService::get_faults(Exchange& ex) { co_await ex.reply(json_response(faults_.list_json())); }
+MockService::Awaitable MockService::get_faults(Exchange& ex) {
+  co_await ex.reply(json_response(faults_.list_json()));
+}
 
 MockService::Awaitable MockService::post_fault(Exchange& ex) {
   auto fault = parse_fault(ex.body());

@@ -48,8 +48,8 @@ class MockService {
 
   // Delay, injected fault and random failures before a model answer. Returns true when the
   // exchange is settled (answered, reset or held until the client left).
-  server::asio::awaitable<bool> before_answer(Exchange& ex, const MockConfig& config,
-                                              const std::optional<Fault>& fault, std::string_view model);
+  server::asio::awaitable<bool> before_answer(Exchange& ex, const MockConfig& config, const std::optional<Fault>& fault,
+                                              std::string_view model);
   // The non-stream answer `body`, or what a stream fault turns it into.
   Awaitable answer_json(Exchange& ex, std::string body, const std::optional<Fault>& fault);
   Awaitable answer_stream(Exchange& ex, const ChatPlan& plan, const AnswerIds& ids, const MockConfig& config,

@@ -19,20 +19,22 @@ StatusDefaults defaults_for(unsigned status) {
     case 401:
       return {"invalid_request_error", "invalid_api_key",
               "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys."};
-    case 403: return {"invalid_request_error", "unsupported_country_region_territory", "Country, region, or territory not supported"};
+    case 403:
+      return {"invalid_request_error", "unsupported_country_region_territory",
+              "Country, region, or territory not supported"};
     case 404: return {"invalid_request_error", "model_not_found", ""};
     case 429: return {"requests", "rate_limit_exceeded", "Rate limit reached for requests. Please try again later."};
     case 503: return {"server_error", "", "The engine is currently overloaded, please try again later."};
     default: break;
   }
-  if (status >= 500) return {"server_error", "", "The server had an error while processing your request. Sorry about that!"};
+  if (status >= 500)
+    return {"server_error", "", "The server had an error while processing your request. Sorry about that!"};
   return {"invalid_request_error", "", "Mock fault: the request failed."};
 }
 
 }  // namespace
 
-std::string error_body(std::string_view message, std::string_view type, std::string_view param,
-                       std::string_view code) {
+std::string error_body(std::string_view message, std::string_view type, std::string_view param, std::string_view code) {
   std::string out;
   out.reserve(64 + message.size());
   out += "{\"error\":{\"message\":";

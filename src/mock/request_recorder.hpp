@@ -12,10 +12,10 @@ namespace anygpt::mock {
 
 struct RecordedRequest {
   std::string method;
-  std::string path;  // the request target, query included
+  std::string path;          // the request target, query included
   std::string headers_json;  // {"name":"value",...}, names lower-cased, rendered when recorded
   std::string body;
-  std::string model;  // empty when the body named none
+  std::string model;             // empty when the body named none
   std::int64_t received_ms = 0;  // unix milliseconds
 };
 

@@ -118,28 +118,28 @@ boost::asio::awaitable<Attempt> try_plain(Gateway&, server::Exchange& ex, upstre
     co_return Attempt::kFailOver;
   }
   account(caller, oai::usage_from(parsed.as_object()));
-  server::Response out{r.status, r.content_type.empty() ? "application/json" : std::move(r.content_type),
-                       std::move(r.body), {}};
+  server::Response out{
+      r.status, r.content_type.empty() ? "application/json" : std::move(r.content_type), std::move(r.body), {}};
   if (caller.key->is_admin()) out.headers.emplace_back("x-anygpt-provider", c.provider->provider.id);
   co_await ex.reply(std::move(out));
   co_return Attempt::kDone;
 }
 
 // Relays SSE events as they arrive. Tracks usage; drops the usage-only chunk when the client
-// did not ask for it. Returns after the stream ended (cleanly or not).
-boost::asio::awaitable<void> relay_stream(server::Exchange& ex, upstream::Stream& stream, const Caller& caller,
-                                          const oai::ChatRequestInfo& info) {
+// did not ask for it. Returns when the upstream body ended (cleanly or not) or the client left.
+boost::asio::awaitable<void> pump_events(server::Exchange& ex, upstream::Stream& stream,
+                                         const oai::ChatRequestInfo& info, core::Usage& usage) {
   oai::SseSplitter splitter;
   std::string out;
-  core::Usage usage;
   for (;;) {
     auto piece = co_await stream.next();
     if (!piece) {
-      // Cut mid-way: never let it look like success.
-      co_await ex.write_chunk(oai::stream_error_event(piece.error()));
-      break;
+      // Cut or stalled mid-way: never let it look like success (no [DONE]).
+      std::string event = oai::stream_error_event(piece.error());
+      co_await ex.write_chunk(event);
+      co_return;
     }
-    if (piece->empty()) break;
+    if (piece->empty()) co_return;
     splitter.append(*piece);
     out.clear();
     while (auto ev = splitter.next_event()) {
@@ -159,10 +159,18 @@ boost::asio::awaitable<void> relay_stream(server::Exchange& ex, upstream::Stream
       out.append(ev->data(), ev->size());
       out += "\n\n";
     }
-    if (!out.empty() && !co_await ex.write_chunk(out)) break;  // client gone: drop the upstream
+    if (!out.empty() && !co_await ex.write_chunk(out)) co_return;
   }
+}
+
+// One race for the whole stream (not one per chunk): a client that leaves cancels the pump,
+// which drops the upstream connection even while the upstream is silent.
+boost::asio::awaitable<void> relay_stream(server::Exchange& ex, upstream::Stream& stream, const Caller& caller,
+                                          const oai::ChatRequestInfo& info) {
+  core::Usage usage;
+  auto outcome = co_await (pump_events(ex, stream, info, usage) || ex.wait_client_gone());
   account(caller, usage);
-  co_await ex.end_stream();
+  if (outcome.index() == 0) co_await ex.end_stream();
 }
 
 boost::asio::awaitable<Attempt> try_stream(Gateway&, server::Exchange& ex, upstream::Client& client,
@@ -220,8 +228,9 @@ boost::asio::awaitable<void> chat_completions(Gateway& gw, server::Exchange& ex,
   json::error_code ec;
   auto parsed = json::parse(ex.body(), ec);
   if (ec)
-    co_return co_await reply_error(ex, make_error(ErrorKind::kInvalidRequest,
-                                                  "Request body is not valid JSON: " + ec.message(), {}, "invalid_json"));
+    co_return co_await reply_error(
+        ex,
+        make_error(ErrorKind::kInvalidRequest, "Request body is not valid JSON: " + ec.message(), {}, "invalid_json"));
   auto info = oai::inspect_chat_request(parsed);
   if (!info) co_return co_await reply_error(ex, info.error());
 
@@ -251,6 +260,10 @@ namespace anygpt::pipeline {
 namespace {
 thread_local upstream::Client* t_client = nullptr;
 }
-void set_thread_client(upstream::Client* client) { t_client = client; }
-upstream::Client& thread_client() { return *t_client; }
+void set_thread_client(upstream::Client* client) {
+  t_client = client;
+}
+upstream::Client& thread_client() {
+  return *t_client;
+}
 }  // namespace anygpt::pipeline

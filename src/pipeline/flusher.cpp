@@ -7,7 +7,9 @@ namespace anygpt::pipeline {
 Flusher::Flusher(Gateway& gw, std::chrono::milliseconds interval)
     : gw_(gw), interval_(interval), thread_([this] { run(); }) {}
 
-Flusher::~Flusher() { stop(); }
+Flusher::~Flusher() {
+  stop();
+}
 
 void Flusher::request() {
   {

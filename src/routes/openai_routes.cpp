@@ -21,7 +21,9 @@ std::int64_t now_ms() {
       .count();
 }
 
-json::value nullable(const std::optional<double>& v) { return v ? json::value(*v) : json::value(nullptr); }
+json::value nullable(const std::optional<double>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
 
 awaitable<void> keys_me(pipeline::Gateway& gw, server::Exchange& ex) {
   auto caller = pipeline::authenticate(gw, ex, false);  // exhausted keys may still look themselves up
@@ -35,11 +37,12 @@ awaitable<void> keys_me(pipeline::Gateway& gw, server::Exchange& ex) {
                       {"max_tokens", tier.max_tokens ? json::value(*tier.max_tokens) : json::value(nullptr)},
                       {"min_provider_score", nullable(tier.min_provider_score)},
                       {"max_provider_score", nullable(tier.max_provider_score)}};
-  json::object usage{{"token_usage", used},
-                     {"request_count", key.counters->request_count.load(std::memory_order_relaxed)},
-                     {"remaining_tokens", tier.max_tokens ? json::value(std::max<std::int64_t>(0, *tier.max_tokens - used))
-                                                          : json::value(nullptr)},
-                     {"max_tokens", tier.max_tokens ? json::value(*tier.max_tokens) : json::value(nullptr)}};
+  json::object usage{
+      {"token_usage", used},
+      {"request_count", key.counters->request_count.load(std::memory_order_relaxed)},
+      {"remaining_tokens",
+       tier.max_tokens ? json::value(std::max<std::int64_t>(0, *tier.max_tokens - used)) : json::value(nullptr)},
+      {"max_tokens", tier.max_tokens ? json::value(*tier.max_tokens) : json::value(nullptr)}};
   json::object body{{"api_key_preview", auth::key_preview(key.api_key)},
                     {"api_key_hash", auth::key_fingerprint(gw.config.api_key_hash_secret, key.api_key)},
                     {"user", json::object{{"id", key.user_id}, {"role", key.role}}},
@@ -75,7 +78,8 @@ awaitable<void> generate_key(pipeline::Gateway& gw, server::Exchange& ex) {
   }
   if (const auto* tier = o.if_contains("tier"); tier && !tier->is_null()) {
     if (!tier->is_string())
-      co_return co_await pipeline::reply_error(ex, make_error(ErrorKind::kInvalidRequest, "'tier' must be a string", "tier"));
+      co_return co_await pipeline::reply_error(
+          ex, make_error(ErrorKind::kInvalidRequest, "'tier' must be a string", "tier"));
     rec.tier = std::string(tier->as_string());
   }
   if (!gw.tiers->count(rec.tier))
@@ -100,7 +104,8 @@ std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw) {
   auto* g = &gw;
   return {
       {verb::post, "/v1/chat/completions", "Create a chat completion (OpenAI format; SSE when stream=true)",
-       Access::kKey, [g](server::Exchange& ex) { return pipeline::chat_completions(*g, ex, pipeline::thread_client()); }},
+       Access::kKey,
+       [g](server::Exchange& ex) { return pipeline::chat_completions(*g, ex, pipeline::thread_client()); }},
       {verb::get, "/v1/keys/me", "Describe the calling key: tier, limits and usage", Access::kKey,
        [g](server::Exchange& ex) { return keys_me(*g, ex); }},
       {verb::post, "/v1/generate_key", "Create a user key (admin)", Access::kAdmin,

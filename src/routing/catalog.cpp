@@ -30,8 +30,10 @@ Catalog::Catalog(const std::vector<config::Provider>& providers, std::vector<con
     handle->chat_endpoint = std::move(*ep);
     for (const auto& [model, url] : p.provider_urls) {
       auto mep = upstream::parse_endpoint(chat_url(url));
-      if (mep) handle->model_endpoints.emplace(model, std::move(*mep));
-      else warnings.push_back("provider '" + p.id + "': provider_urls['" + model + "'] ignored: " + mep.error().message);
+      if (mep)
+        handle->model_endpoints.emplace(model, std::move(*mep));
+      else
+        warnings.push_back("provider '" + p.id + "': provider_urls['" + model + "'] ignored: " + mep.error().message);
     }
     providers_.push_back(handle);
     if (p.disabled) continue;

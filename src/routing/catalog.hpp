@@ -17,8 +17,8 @@ namespace anygpt::routing {
 // A provider ready to be called: its descriptor plus parsed endpoints.
 struct ProviderHandle {
   config::Provider provider;
-  upstream::Endpoint chat_endpoint;                             // from provider_url
-  std::map<std::string, upstream::Endpoint> model_endpoints;    // from provider_urls
+  upstream::Endpoint chat_endpoint;                           // from provider_url
+  std::map<std::string, upstream::Endpoint> model_endpoints;  // from provider_urls
 };
 
 struct Candidate {

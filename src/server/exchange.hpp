@@ -53,7 +53,9 @@ class Exchange {
   asio::any_io_executor executor() { return stream_.get_executor(); }
 
   // Headers added to whatever answer this exchange sends (e.g. rate-limit headers).
-  void add_header(std::string name, std::string value) { extra_headers_.emplace_back(std::move(name), std::move(value)); }
+  void add_header(std::string name, std::string value) {
+    extra_headers_.emplace_back(std::move(name), std::move(value));
+  }
 
   // Not coroutines themselves: they move their arguments into the exchange before the first
   // suspension (GCC 12 mis-copies aggregate temporaries into coroutine frames).

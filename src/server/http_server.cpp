@@ -5,12 +5,12 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/socket_base.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/asio/socket_base.hpp>
+#include <boost/beast/http/read.hpp>
 #include <random>
 #include <thread>
 #include <unordered_set>
@@ -54,13 +54,14 @@ struct HttpServer::Worker {
   std::thread thread;
 };
 
-HttpServer::HttpServer(ServerOptions options, ErrorRenderer render_error)
-    : shared_(std::make_shared<SessionShared>()) {
+HttpServer::HttpServer(ServerOptions options, ErrorRenderer render_error) : shared_(std::make_shared<SessionShared>()) {
   shared_->options = std::move(options);
   shared_->render_error = std::move(render_error);
 }
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 void HttpServer::add_route(Route route) {
   shared_->routes[route.path].emplace_back(route.method, std::move(route.handler));
@@ -74,8 +75,8 @@ asio::awaitable<void> dispatch(Exchange& ex, SessionShared& shared) {
   auto it = shared.routes.find(std::string(path));
   if (it == shared.routes.end()) {
     co_await ex.reply(shared.render_error(core::make_error(
-        core::ErrorKind::kNotFound, "Unknown route: " + std::string(req.method_string()) + " " + std::string(path),
-        {}, "not_found")));
+        core::ErrorKind::kNotFound, "Unknown route: " + std::string(req.method_string()) + " " + std::string(path), {},
+        "not_found")));
     co_return;
   }
   std::string allow;
@@ -100,17 +101,20 @@ asio::awaitable<void> dispatch(Exchange& ex, SessionShared& shared) {
   allow += ", OPTIONS";
   if (req.method() == http::verb::options) {
     const auto& cors = shared.options.cors;
-    Response r{204, "", "", {{"Allow", allow},
-                             {"Access-Control-Allow-Methods", cors.methods},
-                             {"Access-Control-Allow-Headers", cors.headers},
-                             {"Access-Control-Max-Age", "86400"}}};
+    Response r{204,
+               "",
+               "",
+               {{"Allow", allow},
+                {"Access-Control-Allow-Methods", cors.methods},
+                {"Access-Control-Allow-Headers", cors.headers},
+                {"Access-Control-Max-Age", "86400"}}};
     co_await ex.reply(std::move(r));
     co_return;
   }
-  auto r = shared.render_error(core::make_error(core::ErrorKind::kMethodNotAllowed,
-                                                "Method " + std::string(req.method_string()) + " is not allowed on " +
-                                                    std::string(path) + "; allowed: " + allow,
-                                                {}, "method_not_allowed"));
+  auto r = shared.render_error(core::make_error(
+      core::ErrorKind::kMethodNotAllowed,
+      "Method " + std::string(req.method_string()) + " is not allowed on " + std::string(path) + "; allowed: " + allow,
+      {}, "method_not_allowed"));
   r.headers.emplace_back("Allow", allow);
   co_await ex.reply(std::move(r));
 }
@@ -146,8 +150,8 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared>
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
     idle.erase(&stream);
     if (ec) {
-      if (ec.category() == http::make_error_code(http::error::body_limit).category() && ec != http::error::end_of_stream &&
-          ec != http::error::partial_message)
+      if (ec.category() == http::make_error_code(http::error::body_limit).category() &&
+          ec != http::error::end_of_stream && ec != http::error::partial_message)
         co_await reply_parse_error(stream, *shared, ec);
       break;
     }

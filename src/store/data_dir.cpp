@@ -28,8 +28,7 @@ core::Result<json::value> DataDir::load_or_create(std::string_view name, std::st
   std::string path = file(name);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    if (errno != ENOENT)
-      return make_error(ErrorKind::kInternal, path + ": cannot read: " + std::strerror(errno));
+    if (errno != ENOENT) return make_error(ErrorKind::kInternal, path + ": cannot read: " + std::strerror(errno));
     if (auto err = write_atomic(name, default_text)) return *err;
     return config::parse_json_document(path, default_text);
   }
@@ -80,7 +79,10 @@ void pretty(std::string& out, const json::value& v, int indent) {
   switch (v.kind()) {
     case json::kind::object: {
       const auto& o = v.get_object();
-      if (o.empty()) { out += "{}"; return; }
+      if (o.empty()) {
+        out += "{}";
+        return;
+      }
       out += "{\n";
       bool first = true;
       for (const auto& kv : o) {
@@ -98,7 +100,10 @@ void pretty(std::string& out, const json::value& v, int indent) {
     }
     case json::kind::array: {
       const auto& a = v.get_array();
-      if (a.empty()) { out += "[]"; return; }
+      if (a.empty()) {
+        out += "[]";
+        return;
+      }
       out += "[\n";
       bool first = true;
       for (const auto& e : a) {
@@ -112,8 +117,7 @@ void pretty(std::string& out, const json::value& v, int indent) {
       out += ']';
       return;
     }
-    default:
-      out += json::serialize(v);
+    default: out += json::serialize(v);
   }
 }
 }  // namespace

@@ -39,7 +39,8 @@ core::Error transport_error(ErrorKind kind, const std::string& what, const beast
 }
 
 core::Error io_error(const std::string& phase, const beast::error_code& ec) {
-  if (ec == beast::error::timeout) return transport_error(ErrorKind::kUpstreamTimeout, "upstream timed out " + phase, ec);
+  if (ec == beast::error::timeout)
+    return transport_error(ErrorKind::kUpstreamTimeout, "upstream timed out " + phase, ec);
   return transport_error(ErrorKind::kUpstreamError, "upstream connection failed " + phase, ec);
 }
 }  // namespace
@@ -49,8 +50,10 @@ core::Result<Endpoint> parse_endpoint(std::string_view url) {
   if (!r) return make_error(ErrorKind::kInvalidRequest, "invalid upstream URL: " + r.error().message());
   Endpoint ep;
   auto scheme = r->scheme();
-  if (scheme == "https") ep.tls = true;
-  else if (scheme != "http") return make_error(ErrorKind::kInvalidRequest, "upstream URL scheme must be http or https");
+  if (scheme == "https")
+    ep.tls = true;
+  else if (scheme != "http")
+    return make_error(ErrorKind::kInvalidRequest, "upstream URL scheme must be http or https");
   ep.host = std::string(r->encoded_host());
   if (ep.host.size() > 2 && ep.host.front() == '[') ep.host = ep.host.substr(1, ep.host.size() - 2);
   if (ep.host.empty()) return make_error(ErrorKind::kInvalidRequest, "upstream URL has no host");
@@ -94,8 +97,7 @@ struct Client::Impl {
   };
   std::unordered_map<std::string, Resolved> dns;
   std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
-  explicit Impl(asio::io_context& c, std::shared_ptr<asio::ssl::context> t)
-      : ioc(c), tls(std::move(t)), resolver(c) {}
+  explicit Impl(asio::io_context& c, std::shared_ptr<asio::ssl::context> t) : ioc(c), tls(std::move(t)), resolver(c) {}
 };
 
 Client::Client(asio::io_context& ioc, std::shared_ptr<asio::ssl::context> tls, ClientOptions options)
@@ -139,15 +141,18 @@ asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::acquire(const
   }
   auto conn = std::make_unique<Connection>();
   conn->pool_key = ep.pool_key;
-  if (ep.tls) conn->tls.emplace(impl_->ioc, *impl_->tls);
-  else conn->plain.emplace(impl_->ioc);
+  if (ep.tls)
+    conn->tls.emplace(impl_->ioc, *impl_->tls);
+  else
+    conn->plain.emplace(impl_->ioc);
   auto& tcp_stream = conn->tcp();
   tcp_stream.expires_after(options_.timeouts.connect);
   auto [ec, endpoint] = co_await tcp_stream.async_connect(it->second.results, kTuple);
   if (ec) {
     impl_->dns.erase(dns_key);
-    co_return transport_error(ec == beast::error::timeout ? ErrorKind::kUpstreamTimeout : ErrorKind::kUpstreamUnavailable,
-                              "cannot connect to upstream " + ep.host + ":" + ep.port, ec);
+    co_return transport_error(
+        ec == beast::error::timeout ? ErrorKind::kUpstreamTimeout : ErrorKind::kUpstreamUnavailable,
+        "cannot connect to upstream " + ep.host + ":" + ep.port, ec);
   }
   tcp_stream.socket().set_option(tcp::no_delay(true));
   if (ep.tls) {
@@ -155,7 +160,9 @@ asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::acquire(const
       co_return make_error(ErrorKind::kUpstreamUnavailable, "TLS: cannot set SNI for " + ep.host);
     conn->tls->set_verify_callback(asio::ssl::host_name_verification(ep.host));
     auto [hec] = co_await conn->tls->async_handshake(asio::ssl::stream_base::client, kTuple);
-    if (hec) co_return transport_error(ErrorKind::kUpstreamUnavailable, "TLS handshake with upstream " + ep.host + " failed", hec);
+    if (hec)
+      co_return transport_error(ErrorKind::kUpstreamUnavailable, "TLS handshake with upstream " + ep.host + " failed",
+                                hec);
   }
   tcp_stream.expires_never();
   co_return std::move(conn);
@@ -181,7 +188,7 @@ asio::awaitable<beast::error_code> write_and_read_head(S& stream, Connection& co
 
 template <class S>
 asio::awaitable<std::pair<beast::error_code, std::size_t>> read_body_some(S& stream, Connection& conn, char* data,
-                                                                        std::size_t size) {
+                                                                          std::size_t size) {
   auto& body = conn.parser->get().body();
   body.data = data;
   body.size = size;
@@ -231,9 +238,8 @@ asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::send(const Re
     c.parser->body_limit(request.expect_stream ? std::numeric_limits<std::uint64_t>::max()
                                                : options_.max_response_bytes);
     c.tcp().expires_at(std::min(deadline, Clock::now() + options_.timeouts.first_byte));
-    beast::error_code ec =
-        c.tls ? co_await write_and_read_head(*c.tls, c, head, request.body)
-              : co_await write_and_read_head(*c.plain, c, head, request.body);
+    beast::error_code ec = c.tls ? co_await write_and_read_head(*c.tls, c, head, request.body)
+                                 : co_await write_and_read_head(*c.plain, c, head, request.body);
     if (!ec) co_return std::move(*conn);
     // A pooled connection the server closed meanwhile: retry once on a fresh one.
     if (reused && attempt == 0 && ec != beast::error::timeout && c.parser->got_some() == false) continue;
@@ -290,8 +296,10 @@ asio::awaitable<core::Result<std::string_view>> Stream::next() {
   for (;;) {
     if (conn_->parser->is_done()) {
       done_ = true;
-      if (conn_->parser->keep_alive()) client_->release(std::move(conn_));
-      else conn_.reset();
+      if (conn_->parser->keep_alive())
+        client_->release(std::move(conn_));
+      else
+        conn_.reset();
       co_return std::string_view{};
     }
     conn_->tcp().expires_at(std::min(deadline_, Clock::now() + client_->options().timeouts.idle));

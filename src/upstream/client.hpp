@@ -21,9 +21,9 @@ struct Endpoint {
   bool tls = false;
   std::string host;
   std::string port;
-  std::string target;     // path + query
+  std::string target;  // path + query
   std::string host_header;
-  std::string pool_key;   // scheme://host:port
+  std::string pool_key;  // scheme://host:port
 };
 
 core::Result<Endpoint> parse_endpoint(std::string_view url);

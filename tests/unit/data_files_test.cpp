@@ -68,7 +68,8 @@ TEST(DataFiles, ProviderWithoutUrlIsRejectedByName) {
 }
 
 TEST(DataFiles, ModelsAndExcludedErrors) {
-  auto m = models_from_json(json::parse(R"({"object":"list","data":[{"id":"a","created":1767225600000,"owned_by":"o"}]})"));
+  auto m =
+      models_from_json(json::parse(R"({"object":"list","data":[{"id":"a","created":1767225600000,"owned_by":"o"}]})"));
   ASSERT_TRUE(m.ok());
   EXPECT_EQ((*m)[0].created, 1767225600000);
   EXPECT_FALSE(models_from_json(json::parse("[]")).ok());

@@ -35,7 +35,10 @@ TEST(OpenAiFormat, AcceptsToolsMultipartAndToolMessages) {
 }
 
 TEST(OpenAiFormat, RejectsBadFieldsNamingThem) {
-  struct Case { const char* body; const char* param; };
+  struct Case {
+    const char* body;
+    const char* param;
+  };
   Case cases[] = {
       {R"({"messages":[{"role":"user","content":"x"}]})", "model"},
       {R"({"model":"m"})", "messages"},
@@ -55,7 +58,8 @@ TEST(OpenAiFormat, RejectsBadFieldsNamingThem) {
 }
 
 TEST(OpenAiFormat, UsageIsReadFromEitherNaming) {
-  auto u = usage_from(json::parse(R"({"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}})").as_object());
+  auto u =
+      usage_from(json::parse(R"({"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}})").as_object());
   EXPECT_TRUE(u.present);
   EXPECT_EQ(u.total_tokens, 7);
   auto u2 = usage_from(json::parse(R"({"usage":{"input_tokens":3,"output_tokens":4}})").as_object());

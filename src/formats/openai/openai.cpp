@@ -62,7 +62,8 @@ std::optional<core::Error> check_message(const json::value& m, std::size_t i) {
     return invalid(where + ".content is required for role '" + std::string(r) + "'", where + ".content");
   }
   if (content->is_string()) return std::nullopt;
-  if (!content->is_array()) return invalid(where + ".content must be a string or an array of parts", where + ".content");
+  if (!content->is_array())
+    return invalid(where + ".content must be a string or an array of parts", where + ".content");
   const auto& parts = content->get_array();
   for (std::size_t p = 0; p < parts.size(); ++p)
     if (auto e = check_content_part(parts[p], where + ".content[" + std::to_string(p) + "]")) return e;
@@ -129,7 +130,9 @@ core::Usage usage_from(const json::object& obj) {
   return u;
 }
 
-std::string stream_error_event(const core::Error& error) { return "data: " + error_body(error) + "\n\n"; }
+std::string stream_error_event(const core::Error& error) {
+  return "data: " + error_body(error) + "\n\n";
+}
 
 void SseSplitter::append(std::string_view bytes) {
   if (pos_ > 0 && pos_ == buf_.size()) {
@@ -160,7 +163,9 @@ std::optional<std::string_view> SseSplitter::next_event() {
   return std::nullopt;
 }
 
-std::string_view SseSplitter::remainder() const { return std::string_view(buf_.data() + pos_, buf_.size() - pos_); }
+std::string_view SseSplitter::remainder() const {
+  return std::string_view(buf_.data() + pos_, buf_.size() - pos_);
+}
 
 std::optional<std::string> event_data(std::string_view event) {
   std::optional<std::string> out;
@@ -171,8 +176,10 @@ std::optional<std::string> event_data(std::string_view event) {
     if (line.starts_with("data:")) {
       line.remove_prefix(5);
       if (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-      if (out) *out += '\n';
-      else out.emplace();
+      if (out)
+        *out += '\n';
+      else
+        out.emplace();
       out->append(line.data(), line.size());
     }
     if (nl == std::string_view::npos) break;

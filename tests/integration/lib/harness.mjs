@@ -131,3 +131,87 @@ export async function sseEvents(response) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---- Helpers for sdk/lifecycle/upstream/tls tests (appended) ----
+import { createServer as createNetServer } from 'node:net';
+import { readdirSync, readlinkSync } from 'node:fs';
+
+// A TCP port that was free a moment ago on 127.0.0.1 (bind port 0, read it, close).
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+// Polls fn() until it returns a truthy value (returned) or timeoutMs passes (returns the last value).
+export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 25 } = {}) {
+  const end = Date.now() + timeoutMs;
+  let v;
+  for (;;) {
+    v = await fn();
+    if (v || Date.now() >= end) return v;
+    await sleep(intervalMs);
+  }
+}
+
+// Asserts an OpenAI-shaped error response; returns its `error` object.
+export async function openAIError(res, status, code) {
+  const text = await res.text();
+  if (res.status !== status) throw new Error(`expected HTTP ${status}, got ${res.status}: ${text}`);
+  let body;
+  try { body = JSON.parse(text); } catch { throw new Error(`error body is not JSON: ${text}`); }
+  const e = body?.error;
+  if (!e || typeof e.message !== 'string' || !e.message || !('type' in e) || !('param' in e) || !('code' in e))
+    throw new Error(`not an OpenAI error shape: ${text}`);
+  if (code !== undefined && e.code !== code) throw new Error(`expected error.code ${code}, got ${e.code}: ${text}`);
+  return e;
+}
+
+// A tier without limits that also ignores provider scores.
+export const openTier = (extra = {}) => ({ rps: 10000, rpm: 500000, rpd: 5000000, max_tokens: null,
+                                           min_provider_score: null, max_provider_score: null, ...extra });
+
+// POST /v1/chat/completions on a started gateway.
+export function postChat(gw, body, key, { headers = {}, signal } = {}) {
+  return fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST', signal,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+// ESTABLISHED TCP connections whose remote end is 127.0.0.1:<port> (read from /proc/net/tcp*), i.e.
+// the client side of connections to a local server such as the mock, as their local hex "addr:port".
+// With pid, only the sockets that process holds open (e.g. the gateway's upstream connections, not
+// the test's own).
+export function connectionsTo(port, pid) {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  let inodes = null;
+  if (pid !== undefined) {
+    inodes = new Set();
+    let fds = [];
+    try { fds = readdirSync(`/proc/${pid}/fd`); } catch { return []; }
+    for (const fd of fds) {
+      try {
+        const m = readlinkSync(`/proc/${pid}/fd/${fd}`).match(/^socket:\[(\d+)\]$/);
+        if (m) inodes.add(m[1]);
+      } catch {}
+    }
+  }
+  const out = [];
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text;
+    try { text = readFileSync(f, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10) continue;
+      if (cols[2].endsWith(`:${hexPort}`) && cols[3] === '01' && (!inodes || inodes.has(cols[9]))) out.push(cols[1]);
+    }
+  }
+  return out;
+}
+
+// How many of those connections there are.
+export const establishedTo = (port, pid) => connectionsTo(port, pid).length;
