@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -87,7 +88,8 @@ void load_data(pipeline::Gateway& gw) {
   must(config::excluded_patterns_from_json(excluded_doc));
   std::vector<std::string> warnings;
   gw.catalog = std::make_shared<const routing::Catalog>(must(config::providers_from_json(providers_doc)),
-                                                        must(config::models_from_json(models_doc)), warnings);
+                                                        must(config::models_from_json(models_doc)),
+                                                        static_cast<std::int64_t>(std::time(nullptr)), warnings);
   for (const auto& w : warnings) core::log(core::LogLevel::kWarn, w);
   if (gw.catalog->provider_count() == 0)
     core::log(core::LogLevel::kWarn, "providers.json has no provider: chat requests will answer 404 model_not_found");

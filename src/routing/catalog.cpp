@@ -15,7 +15,7 @@ std::string chat_url(std::string_view provider_url) {
 }
 
 Catalog::Catalog(const std::vector<config::Provider>& providers, std::vector<config::ModelDef> models,
-                 std::vector<std::string>& warnings)
+                 std::int64_t created_fallback, std::vector<std::string>& warnings)
     : models_(std::move(models)) {
   std::set<std::string> known;
   for (const auto& m : models_) known.insert(m.id);
@@ -46,6 +46,7 @@ Catalog::Catalog(const std::vector<config::Provider>& providers, std::vector<con
         config::ModelDef def;
         def.id = m.id;
         def.owned_by = p.id;
+        def.created = created_fallback;
         models_.push_back(std::move(def));
       }
     }

@@ -31,8 +31,10 @@ struct Candidate {
 class Catalog {
  public:
   // Providers whose URL cannot be parsed are skipped and reported through `warnings`.
+  // Models served by a provider but absent from models.json are listed with `created_fallback`
+  // (epoch seconds).
   Catalog(const std::vector<config::Provider>& providers, std::vector<config::ModelDef> models,
-          std::vector<std::string>& warnings);
+          std::int64_t created_fallback, std::vector<std::string>& warnings);
 
   // Enabled providers serving `model`, in file order. Empty when nobody serves it.
   const std::vector<Candidate>& candidates(std::string_view model) const;

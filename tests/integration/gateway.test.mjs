@@ -72,7 +72,9 @@ describe('meta routes', () => {
       const m = body.data.find((x) => x.id === 'mock-gpt-4');
       assert.equal(m.created, 1767225600);
       assert.equal(m.object, 'model');
-      assert.ok(body.data.find((x) => x.id === 'renamed-model'), 'provider-only model listed');
+      const providerOnly = body.data.find((x) => x.id === 'renamed-model');
+      assert.ok(providerOnly, 'provider-only model listed');
+      assert.ok(providerOnly.created > 1700000000 && providerOnly.created < Date.now() / 1000 + 1, 'created in seconds');
     }
   });
 
