@@ -1,6 +1,5 @@
 #include "pipeline/chat.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json.hpp>
 
 #include "core/log.hpp"
@@ -9,7 +8,6 @@
 namespace anygpt::pipeline {
 namespace json = boost::json;
 namespace oai = formats::openai;
-using namespace boost::asio::experimental::awaitable_operators;
 using core::ErrorKind;
 using core::make_error;
 
@@ -86,13 +84,15 @@ enum class Attempt { kDone, kFailOver };
 boost::asio::awaitable<Attempt> try_plain(Gateway&, server::Exchange& ex, upstream::Client& client,
                                           const Caller& caller, const routing::Candidate& c, std::string_view body,
                                           core::Error& last) {
-  upstream::Request req{c.endpoint, body, c.provider->provider.api_key, false};
-  auto outcome = co_await (client.call(req) || ex.wait_client_gone());
-  if (outcome.index() == 1) {
+  upstream::Abort abort;
+  upstream::Request req{c.endpoint, body, c.provider->provider.api_key, false, &abort};
+  ex.watch_client([&abort] { abort.trigger(); });
+  auto res = co_await client.call(req);
+  ex.unwatch_client();
+  if (ex.client_gone()) {
     log_attempt(ex, c, "client_gone");
     co_return Attempt::kDone;  // nobody to answer; the upstream call was cancelled
   }
-  auto& res = std::get<0>(outcome);
   if (!res) {
     last = res.error();
     last.provider = c.provider->provider.id;
@@ -109,15 +109,14 @@ boost::asio::awaitable<Attempt> try_plain(Gateway&, server::Exchange& ex, upstre
     co_await relay_client_error(ex, r.status, r.content_type, r.body);
     co_return Attempt::kDone;
   }
-  json::error_code ec;
-  auto parsed = json::parse(r.body, ec);
-  if (ec || !parsed.is_object()) {
+  auto usage = oai::usage_from_body(r.body);
+  if (!usage) {
     last = make_error(ErrorKind::kUpstreamError,
                       "Provider '" + c.provider->provider.id + "' returned a body that is not a JSON object", {},
                       "upstream_bad_response");
     co_return Attempt::kFailOver;
   }
-  account(caller, oai::usage_from(parsed.as_object()));
+  account(caller, *usage);
   server::Response out{
       r.status, r.content_type.empty() ? "application/json" : std::move(r.content_type), std::move(r.body), {}};
   if (caller.key->is_admin()) out.headers.emplace_back("x-anygpt-provider", c.provider->provider.id);
@@ -163,23 +162,29 @@ boost::asio::awaitable<void> pump_events(server::Exchange& ex, upstream::Stream&
   }
 }
 
-// One race for the whole stream (not one per chunk): a client that leaves cancels the pump,
-// which drops the upstream connection even while the upstream is silent.
+// The client probe armed by try_stream stays armed for the whole relay: a client that leaves
+// aborts the upstream read even while the upstream is silent.
 boost::asio::awaitable<void> relay_stream(server::Exchange& ex, upstream::Stream& stream, const Caller& caller,
                                           const oai::ChatRequestInfo& info) {
   core::Usage usage;
-  auto outcome = co_await (pump_events(ex, stream, info, usage) || ex.wait_client_gone());
+  co_await pump_events(ex, stream, info, usage);
   account(caller, usage);
-  if (outcome.index() == 0) co_await ex.end_stream();
+  if (!ex.client_gone()) co_await ex.end_stream();
 }
 
 boost::asio::awaitable<Attempt> try_stream(Gateway&, server::Exchange& ex, upstream::Client& client,
                                            const Caller& caller, const routing::Candidate& c, std::string_view body,
                                            const oai::ChatRequestInfo& info, core::Error& last) {
-  upstream::Request req{c.endpoint, body, c.provider->provider.api_key, true};
-  auto outcome = co_await (client.open_stream(req) || ex.wait_client_gone());
-  if (outcome.index() == 1) co_return Attempt::kDone;
-  auto& opened = std::get<0>(outcome);
+  upstream::Abort abort;
+  upstream::Request req{c.endpoint, body, c.provider->provider.api_key, true, &abort};
+  ex.watch_client([&abort] { abort.trigger(); });
+  struct Unwatch {
+    explicit Unwatch(server::Exchange& e) : ex(e) {}
+    ~Unwatch() { ex.unwatch_client(); }
+    server::Exchange& ex;
+  } unwatch(ex);
+  auto opened = co_await client.open_stream(req);
+  if (ex.client_gone()) co_return Attempt::kDone;
   if (!opened) {
     last = opened.error();
     last.provider = c.provider->provider.id;
@@ -226,7 +231,8 @@ boost::asio::awaitable<void> chat_completions(Gateway& gw, server::Exchange& ex,
   if (!caller) co_return co_await reply_error(ex, caller.error());
 
   json::error_code ec;
-  auto parsed = json::parse(ex.body(), ec);
+  json::monotonic_resource arena;  // one block for the whole parsed request, freed at once
+  auto parsed = json::parse(ex.body(), ec, &arena);
   if (ec)
     co_return co_await reply_error(
         ex,

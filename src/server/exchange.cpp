@@ -105,7 +105,7 @@ asio::awaitable<void> Exchange::send_response() {
   head_ += "\r\n";
   std::array<asio::const_buffer, 2> bufs{asio::buffer(head_), asio::buffer(response.body)};
   if (request_.method() == http::verb::head) bufs[1] = asio::const_buffer{};
-  auto [ec, n] = co_await asio::async_write(stream_.socket(), bufs, kTuple);
+  auto [ec, n] = co_await asio::async_write(socket_, bufs, kTuple);
   if (ec) broken_ = true;
 }
 
@@ -132,7 +132,7 @@ asio::awaitable<bool> Exchange::send_stream_head(unsigned status, std::string_vi
   }
   append_common_headers(head_, 0, true);
   head_ += "\r\n";
-  auto [ec, n] = co_await asio::async_write(stream_.socket(), asio::buffer(head_), kTuple);
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(head_), kTuple);
   if (ec) broken_ = true;
   co_return !broken_;
 }
@@ -144,14 +144,14 @@ asio::awaitable<bool> Exchange::write_chunk(std::string_view data) {
   int len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
   std::array<asio::const_buffer, 3> bufs{asio::buffer(size_line, static_cast<std::size_t>(len)),
                                          asio::buffer(data.data(), data.size()), asio::buffer("\r\n", 2)};
-  auto [ec, n] = co_await asio::async_write(stream_.socket(), bufs, kTuple);
+  auto [ec, n] = co_await asio::async_write(socket_, bufs, kTuple);
   if (ec) broken_ = true;
   co_return !broken_;
 }
 
 asio::awaitable<bool> Exchange::end_stream() {
   if (broken_) co_return false;
-  auto [ec, n] = co_await asio::async_write(stream_.socket(), asio::buffer("0\r\n\r\n", 5), kTuple);
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer("0\r\n\r\n", 5), kTuple);
   if (ec) broken_ = true;
   co_return !broken_;
 }
@@ -160,12 +160,32 @@ void Exchange::abort() {
   aborted_ = true;
   broken_ = true;
   beast::error_code ec;
-  stream_.socket().set_option(asio::socket_base::linger(true, 0), ec);
-  stream_.socket().close(ec);
+  socket_.set_option(asio::socket_base::linger(true, 0), ec);
+  socket_.close(ec);
+}
+
+void Exchange::watch_client(std::function<void()> on_gone) {
+  probe_.on_gone = std::move(on_gone);
+  probe_.seen_once = false;
+  core::Watchdog::for_this_thread().arm(probe_);
+}
+
+void Exchange::ClientProbe::on_tick(core::SteadyClock::time_point) {
+  if (!seen_once) {
+    seen_once = true;
+    return;
+  }
+  char c;
+  ssize_t n = ::recv(ex_.socket_.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    ex_.broken_ = true;
+    disarm();
+    if (on_gone) on_gone();
+  }
 }
 
 asio::awaitable<void> Exchange::wait_client_gone() {
-  auto& sock = stream_.socket();
+  auto& sock = socket_;
   auto [ec] = co_await sock.async_wait(asio::ip::tcp::socket::wait_read, kTuple);
   if (ec) co_return;  // error or cancellation: either way, stop waiting
   char c;
@@ -175,7 +195,7 @@ asio::awaitable<void> Exchange::wait_client_gone() {
     co_return;
   }
   // The client pipelined its next request: it is still there. Wait until cancelled.
-  asio::steady_timer forever(stream_.get_executor(), asio::steady_timer::duration::max());
+  asio::steady_timer forever(socket_.get_executor(), asio::steady_timer::duration::max());
   co_await forever.async_wait(kTuple);
 }
 

@@ -3,13 +3,15 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "core/watchdog.hpp"
 
 namespace anygpt::server {
 
@@ -42,15 +44,15 @@ struct SessionShared;
 // A handler answers exactly once: either reply(), or begin_stream() + write_chunk()* + end_stream().
 class Exchange {
  public:
-  Exchange(beast::tcp_stream& stream, HttpRequest& request, std::string request_id, SessionShared& shared)
-      : stream_(stream), request_(request), request_id_(std::move(request_id)), shared_(shared) {}
+  Exchange(asio::ip::tcp::socket& socket, HttpRequest& request, std::string request_id, SessionShared& shared)
+      : socket_(socket), request_(request), request_id_(std::move(request_id)), shared_(shared), probe_(*this) {}
 
   const HttpRequest& request() const { return request_; }
   std::string& body() { return request_.body(); }
   std::string_view header(http::field f) const;
   std::string_view header(std::string_view name) const;
   const std::string& request_id() const { return request_id_; }
-  asio::any_io_executor executor() { return stream_.get_executor(); }
+  asio::any_io_executor executor() { return socket_.get_executor(); }
 
   // Headers added to whatever answer this exchange sends (e.g. rate-limit headers).
   void add_header(std::string name, std::string value) {
@@ -67,8 +69,15 @@ class Exchange {
   asio::awaitable<bool> end_stream();
 
   // Completes when the client closes its connection (EOF or error) - never otherwise.
-  // Race it against slow work to cancel that work on disconnect.
+  // Costs an awaitable per call: for holding a request open (e.g. the mock), not the hot path.
   asio::awaitable<void> wait_client_gone();
+
+  // While watched, the client's socket is probed at each watchdog tick (from the second tick
+  // on, so fast requests cost nothing); when the client is found gone, `on_gone` runs once.
+  // The hot path's way to cancel upstream work on disconnect.
+  void watch_client(std::function<void()> on_gone);
+  void unwatch_client() { probe_.disarm(); }
+  bool client_gone() const { return broken_; }
 
   // Resets the connection (TCP RST, no response or no end of stream): for fault injection
   // and for cutting a request at shutdown.
@@ -85,7 +94,21 @@ class Exchange {
   asio::awaitable<void> send_response();
   asio::awaitable<bool> send_stream_head(unsigned status, std::string_view content_type);
 
-  beast::tcp_stream& stream_;
+  // Probes the client socket for EOF while armed.
+  class ClientProbe : public core::Watch {
+   public:
+    explicit ClientProbe(Exchange& ex) : ex_(ex) {}
+    std::function<void()> on_gone;
+    bool seen_once = false;
+
+   protected:
+    void on_tick(core::SteadyClock::time_point now) override;
+
+   private:
+    Exchange& ex_;
+  };
+
+  asio::ip::tcp::socket& socket_;
   HttpRequest& request_;
   std::string request_id_;
   SessionShared& shared_;
@@ -98,6 +121,7 @@ class Exchange {
   bool keep_alive_ = true;
   bool broken_ = false;
   bool aborted_ = false;
+  ClientProbe probe_;
   unsigned status_ = 0;
 };
 

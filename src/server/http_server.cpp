@@ -6,6 +6,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
@@ -13,9 +15,9 @@
 #include <boost/beast/http/read.hpp>
 #include <random>
 #include <thread>
-#include <unordered_set>
 
 #include "core/log.hpp"
+#include "core/watchdog.hpp"
 
 namespace anygpt::server {
 namespace {
@@ -50,7 +52,6 @@ std::string_view path_of(std::string_view target) {
 struct HttpServer::Worker {
   asio::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
-  std::unordered_set<beast::tcp_stream*> idle;  // sessions waiting for a request (drain closes them)
   std::thread thread;
 };
 
@@ -120,7 +121,7 @@ asio::awaitable<void> dispatch(Exchange& ex, SessionShared& shared) {
 }
 
 // Answers a request the parser rejected, then the connection closes.
-asio::awaitable<void> reply_parse_error(beast::tcp_stream& stream, SessionShared& shared, beast::error_code ec) {
+asio::awaitable<void> reply_parse_error(tcp::socket& socket, SessionShared& shared, beast::error_code ec) {
   core::Error err = ec == http::error::body_limit
                         ? core::make_error(core::ErrorKind::kPayloadTooLarge,
                                            "Request body exceeds the limit of " +
@@ -130,47 +131,67 @@ asio::awaitable<void> reply_parse_error(beast::tcp_stream& stream, SessionShared
                                            {}, "bad_request");
   HttpRequest dummy;
   dummy.keep_alive(false);
-  Exchange ex(stream, dummy, new_request_id(), shared);
+  Exchange ex(socket, dummy, new_request_id(), shared);
   co_await ex.reply(shared.render_error(err));
 }
 
-asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared> shared,
-                              std::unordered_set<beast::tcp_stream*>& idle) {
-  beast::tcp_stream stream(std::move(socket));
+// Armed while a session waits for (or reads) a request: closes the wait when the keep-alive
+// deadline passes or the server drains.
+class IdleWatch : public core::Watch {
+ public:
+  IdleWatch(tcp::socket& socket, const SessionShared& shared) : socket_(socket), shared_(shared) {}
+  void arm(core::SteadyClock::time_point deadline) {
+    deadline_ = deadline;
+    core::Watchdog::for_this_thread().arm(*this);
+  }
+
+ protected:
+  void on_tick(core::SteadyClock::time_point now) override {
+    if (now < deadline_ && !shared_.draining.load(std::memory_order_relaxed)) return;
+    disarm();
+    beast::error_code ec;
+    socket_.cancel(ec);
+  }
+
+ private:
+  tcp::socket& socket_;
+  const SessionShared& shared_;
+  core::SteadyClock::time_point deadline_{};
+};
+
+asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared> shared) {
   beast::flat_buffer buffer;
   buffer.reserve(16 * 1024);
   const auto& opt = shared->options;
+  IdleWatch idle(socket, *shared);
   for (;;) {
     if (shared->draining.load()) break;
     http::request_parser<http::string_body> parser;
     parser.header_limit(64 * 1024);
     parser.body_limit(static_cast<std::uint64_t>(opt.max_body_bytes));
-    stream.expires_after(std::chrono::milliseconds(opt.keep_alive_idle_ms));
-    idle.insert(&stream);
-    auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
-    idle.erase(&stream);
+    idle.arm(core::SteadyClock::now() + std::chrono::milliseconds(opt.keep_alive_idle_ms));
+    auto [ec, n] = co_await http::async_read(socket, buffer, parser, kTuple);
+    idle.disarm();
     if (ec) {
       if (ec.category() == http::make_error_code(http::error::body_limit).category() &&
           ec != http::error::end_of_stream && ec != http::error::partial_message)
-        co_await reply_parse_error(stream, *shared, ec);
+        co_await reply_parse_error(socket, *shared, ec);
       break;
     }
-    stream.expires_never();
     auto& req = parser.get();
     auto rid = std::string_view(req["x-request-id"].data(), req["x-request-id"].size());
     shared->in_flight.fetch_add(1);
-    Exchange ex(stream, req, acceptable_request_id(rid) ? std::string(rid) : new_request_id(), *shared);
+    Exchange ex(socket, req, acceptable_request_id(rid) ? std::string(rid) : new_request_id(), *shared);
     co_await dispatch(ex, *shared);
     shared->in_flight.fetch_sub(1);
     if (!ex.keep_alive()) break;
   }
   beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.close();
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  socket.close(ignored);
 }
 
-asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::shared_ptr<SessionShared> shared,
-                                  std::unordered_set<beast::tcp_stream*>& idle) {
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::shared_ptr<SessionShared> shared) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kTuple);
     if (ec) {
@@ -178,7 +199,18 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::shared_ptr<Sessi
       continue;  // e.g. EMFILE: keep accepting
     }
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(acceptor.get_executor(), session(std::move(socket), shared, idle), asio::detached);
+    asio::co_spawn(acceptor.get_executor(), session(std::move(socket), shared), asio::detached);
+  }
+}
+
+// Drives this thread's watchdog (timeouts, idle connections, client probes).
+asio::awaitable<void> tick_loop() {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(core::kWatchdogTick);
+    auto [ec] = co_await timer.async_wait(kTuple);
+    if (ec) co_return;
+    core::Watchdog::for_this_thread().tick(core::SteadyClock::now());
   }
 }
 
@@ -201,7 +233,8 @@ std::uint16_t HttpServer::start(std::function<void(asio::io_context&)> on_thread
     workers_.push_back(std::move(w));
   }
   for (auto& w : workers_) {
-    asio::co_spawn(w->ioc, accept_loop(w->acceptor, shared_, w->idle), asio::detached);
+    asio::co_spawn(w->ioc, accept_loop(w->acceptor, shared_), asio::detached);
+    asio::co_spawn(w->ioc, tick_loop(), asio::detached);
     Worker* wp = w.get();
     w->thread = std::thread([wp, on_thread_start] {
       if (on_thread_start) on_thread_start(wp->ioc);
@@ -217,8 +250,7 @@ void HttpServer::drain() {
     Worker* wp = w.get();
     asio::post(wp->ioc, [wp] {
       beast::error_code ec;
-      wp->acceptor.close(ec);
-      for (auto* s : wp->idle) s->socket().cancel(ec);
+      wp->acceptor.close(ec);  // idle sessions notice the drain at their next watchdog tick
     });
   }
 }

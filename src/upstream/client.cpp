@@ -4,21 +4,23 @@
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 #include <cerrno>
 #include <optional>
 #include <unordered_map>
 #include <vector>
+
+#include "core/watchdog.hpp"
 
 namespace anygpt::upstream {
 namespace beast = boost::beast;
@@ -38,11 +40,6 @@ core::Error transport_error(ErrorKind kind, const std::string& what, const beast
   return e;
 }
 
-core::Error io_error(const std::string& phase, const beast::error_code& ec) {
-  if (ec == beast::error::timeout)
-    return transport_error(ErrorKind::kUpstreamTimeout, "upstream timed out " + phase, ec);
-  return transport_error(ErrorKind::kUpstreamError, "upstream connection failed " + phase, ec);
-}
 }  // namespace
 
 core::Result<Endpoint> parse_endpoint(std::string_view url) {
@@ -67,25 +64,66 @@ core::Result<Endpoint> parse_endpoint(std::string_view url) {
   return ep;
 }
 
-// A connection to one upstream host, plain or TLS, with its read buffer and response parser.
+// A connection to one upstream host, plain or TLS, with its read buffer, response parser and
+// the deadline of its current operation (enforced by the thread's watchdog: no timer per op).
 class Connection {
  public:
+  Connection() : timeout(*this) {}
+
   std::string pool_key;
-  std::optional<beast::tcp_stream> plain;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+  std::optional<tcp::socket> plain;
+  std::optional<asio::ssl::stream<tcp::socket>> tls;
   beast::flat_buffer buffer;
   std::optional<http::response_parser<http::buffer_body>> parser;
-  std::array<char, kChunk> chunk{};
+  std::array<char, kChunk> chunk;
 
-  beast::tcp_stream& tcp() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+  tcp::socket& socket() { return tls ? tls->next_layer() : *plain; }
+
+  void arm(Clock::time_point deadline) { timeout.arm(core::Watchdog::for_this_thread(), deadline); }
+  void disarm() { timeout.disarm(); }
+  bool timed_out() const { return timeout.fired(); }
 
   // True while the idle connection is still open with nothing unexpected to read.
   bool still_usable() {
     char c;
-    ssize_t n = ::recv(tcp().socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    ssize_t n = ::recv(socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
+
+  void cancel_io() {
+    beast::error_code ec;
+    socket().cancel(ec);
+  }
+
+ private:
+  class Timeout : public core::DeadlineWatch {
+   public:
+    explicit Timeout(Connection& c) : conn_(c) {}
+
+   protected:
+    void on_deadline() override { conn_.cancel_io(); }
+
+   private:
+    Connection& conn_;
+  };
+  Timeout timeout;
 };
+
+void Abort::trigger() {
+  triggered_ = true;
+  if (conn_) conn_->cancel_io();
+}
+
+namespace {
+// Maps an I/O failure, telling our own deadline and the caller's abort apart from the network.
+core::Error io_failure(Connection& conn, Abort* abort, const std::string& phase, const beast::error_code& ec) {
+  if (conn.timed_out())
+    return transport_error(ErrorKind::kUpstreamTimeout, "upstream timed out " + phase, beast::error::timeout);
+  if (abort && abort->triggered())
+    return make_error(ErrorKind::kUpstreamError, "upstream call cancelled", {}, "cancelled");
+  return transport_error(ErrorKind::kUpstreamError, "upstream connection failed " + phase, ec);
+}
+}  // namespace
 
 struct Client::Impl {
   asio::io_context& ioc;
@@ -114,7 +152,8 @@ std::shared_ptr<asio::ssl::context> make_tls_context() {
   return ctx;
 }
 
-asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::acquire(const Endpoint& ep, bool& reused) {
+asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::acquire(const Endpoint& ep, Abort* abort,
+                                                                           bool& reused) {
   auto& pool = impl_->idle[ep.pool_key];
   while (!pool.empty()) {
     auto conn = std::move(pool.back());
@@ -145,32 +184,37 @@ asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::acquire(const
     conn->tls.emplace(impl_->ioc, *impl_->tls);
   else
     conn->plain.emplace(impl_->ioc);
-  auto& tcp_stream = conn->tcp();
-  tcp_stream.expires_after(options_.timeouts.connect);
-  auto [ec, endpoint] = co_await tcp_stream.async_connect(it->second.results, kTuple);
+  if (abort) abort->conn_ = conn.get();
+  conn->arm(now + options_.timeouts.connect);
+  auto [ec, endpoint] = co_await asio::async_connect(conn->socket(), it->second.results, kTuple);
   if (ec) {
+    conn->disarm();
     impl_->dns.erase(dns_key);
-    co_return transport_error(
-        ec == beast::error::timeout ? ErrorKind::kUpstreamTimeout : ErrorKind::kUpstreamUnavailable,
-        "cannot connect to upstream " + ep.host + ":" + ep.port, ec);
+    if (conn->timed_out() || (abort && abort->triggered())) co_return io_failure(*conn, abort, "while connecting", ec);
+    co_return transport_error(ErrorKind::kUpstreamUnavailable, "cannot connect to upstream " + ep.host + ":" + ep.port,
+                              ec);
   }
-  tcp_stream.socket().set_option(tcp::no_delay(true));
+  conn->socket().set_option(tcp::no_delay(true));
   if (ep.tls) {
     if (!SSL_set_tlsext_host_name(conn->tls->native_handle(), ep.host.c_str()))
       co_return make_error(ErrorKind::kUpstreamUnavailable, "TLS: cannot set SNI for " + ep.host);
     conn->tls->set_verify_callback(asio::ssl::host_name_verification(ep.host));
     auto [hec] = co_await conn->tls->async_handshake(asio::ssl::stream_base::client, kTuple);
-    if (hec)
+    if (hec) {
+      conn->disarm();
+      if (conn->timed_out() || (abort && abort->triggered()))
+        co_return io_failure(*conn, abort, "during the TLS handshake", hec);
       co_return transport_error(ErrorKind::kUpstreamUnavailable, "TLS handshake with upstream " + ep.host + " failed",
                                 hec);
+    }
   }
-  tcp_stream.expires_never();
+  conn->disarm();
   co_return std::move(conn);
 }
 
 void Client::release(std::unique_ptr<Connection> conn) {
   conn->parser.reset();
-  conn->tcp().expires_never();
+  conn->disarm();
   auto& pool = impl_->idle[conn->pool_key];
   if (pool.size() < options_.max_idle_per_host) pool.push_back(std::move(conn));
 }
@@ -187,19 +231,19 @@ asio::awaitable<beast::error_code> write_and_read_head(S& stream, Connection& co
 }
 
 template <class S>
-asio::awaitable<std::pair<beast::error_code, std::size_t>> read_body_some(S& stream, Connection& conn, char* data,
-                                                                          std::size_t size) {
+asio::awaitable<std::pair<beast::error_code, std::size_t>> read_body_some(S& stream, Connection& conn) {
   auto& body = conn.parser->get().body();
-  body.data = data;
-  body.size = size;
+  body.data = conn.chunk.data();
+  body.size = conn.chunk.size();
   auto [ec, n] = co_await http::async_read_some(stream, conn.buffer, *conn.parser, kTuple);
   if (ec == http::error::need_buffer) ec = {};
-  co_return std::pair{ec, size - body.size};
+  co_return std::pair{ec, conn.chunk.size() - body.size};
 }
 
-asio::awaitable<std::pair<beast::error_code, std::size_t>> read_some(Connection& conn, char* data, std::size_t size) {
-  if (conn.tls) co_return co_await read_body_some(*conn.tls, conn, data, size);
-  co_return co_await read_body_some(*conn.plain, conn, data, size);
+// Reads the next piece of body into conn.chunk.
+asio::awaitable<std::pair<beast::error_code, std::size_t>> read_some(Connection& conn) {
+  if (conn.tls) co_return co_await read_body_some(*conn.tls, conn);
+  co_return co_await read_body_some(*conn.plain, conn);
 }
 
 std::string header_value(const http::response_parser<http::buffer_body>& p, http::field f) {
@@ -210,6 +254,8 @@ std::string header_value(const http::response_parser<http::buffer_body>& p, http
 
 asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::send(const Request& request) {
   const Endpoint& ep = *request.endpoint;
+  if (request.abort && request.abort->triggered())
+    co_return make_error(ErrorKind::kUpstreamError, "upstream call cancelled", {}, "cancelled");
   std::string head;
   head.reserve(256 + request.bearer.size());
   head += "POST ";
@@ -231,19 +277,24 @@ asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::send(const Re
   const auto deadline = Clock::now() + options_.timeouts.total;
   for (int attempt = 0;; ++attempt) {
     bool reused = false;
-    auto conn = co_await acquire(ep, reused);
+    auto conn = co_await acquire(ep, request.abort, reused);
     if (!conn) co_return conn.error();
     auto& c = **conn;
+    if (request.abort) request.abort->conn_ = &c;
     c.parser.emplace();
     c.parser->body_limit(request.expect_stream ? std::numeric_limits<std::uint64_t>::max()
                                                : options_.max_response_bytes);
-    c.tcp().expires_at(std::min(deadline, Clock::now() + options_.timeouts.first_byte));
+    c.arm(std::min(deadline, Clock::now() + options_.timeouts.first_byte));
     beast::error_code ec = c.tls ? co_await write_and_read_head(*c.tls, c, head, request.body)
                                  : co_await write_and_read_head(*c.plain, c, head, request.body);
+    c.disarm();
     if (!ec) co_return std::move(*conn);
+    if (request.abort) request.abort->conn_ = nullptr;
     // A pooled connection the server closed meanwhile: retry once on a fresh one.
-    if (reused && attempt == 0 && ec != beast::error::timeout && c.parser->got_some() == false) continue;
-    co_return io_error("before the response headers", ec);
+    if (reused && attempt == 0 && !c.timed_out() && !(request.abort && request.abort->triggered()) &&
+        !c.parser->got_some())
+      continue;
+    co_return io_failure(c, request.abort, "before the response headers", ec);
   }
 }
 
@@ -258,13 +309,16 @@ asio::awaitable<core::Result<Response>> Client::call(const Request& request) {
   resp.retry_after = header_value(*conn->parser, http::field::retry_after);
   if (auto len = conn->parser->content_length()) resp.body.reserve(static_cast<std::size_t>(*len));
   while (!conn->parser->is_done()) {
-    std::size_t old = resp.body.size();
-    resp.body.resize(old + kChunk);
-    conn->tcp().expires_at(std::min(deadline, Clock::now() + options_.timeouts.idle));
-    auto [ec, got] = co_await read_some(*conn, resp.body.data() + old, kChunk);
-    resp.body.resize(old + got);
-    if (ec) co_return io_error("while reading the response body", ec);
+    conn->arm(std::min(deadline, Clock::now() + options_.timeouts.idle));
+    auto [ec, got] = co_await read_some(*conn);
+    conn->disarm();
+    if (ec) {
+      if (request.abort) request.abort->conn_ = nullptr;
+      co_return io_failure(*conn, request.abort, "while reading the response body", ec);
+    }
+    resp.body.append(conn->chunk.data(), got);
   }
+  if (request.abort) request.abort->conn_ = nullptr;
   if (conn->parser->keep_alive()) release(std::move(conn));
   co_return resp;
 }
@@ -272,42 +326,45 @@ asio::awaitable<core::Result<Response>> Client::call(const Request& request) {
 asio::awaitable<core::Result<Stream>> Client::open_stream(const Request& request) {
   auto sent = co_await send(request);
   if (!sent) co_return sent.error();
-  auto conn = std::move(*sent);
-  unsigned status = conn->parser->get().result_int();
-  auto ct = header_value(*conn->parser, http::field::content_type);
-  auto ra = header_value(*conn->parser, http::field::retry_after);
-  co_return Stream(*this, std::move(conn), status, std::move(ct), std::move(ra));
+  co_return Stream(*this, std::move(*sent), request.abort);
 }
 
-Stream::Stream(Client& client, std::unique_ptr<Connection> conn, unsigned status, std::string content_type,
-               std::string retry_after)
+Stream::Stream(Client& client, std::unique_ptr<Connection> conn, Abort* abort)
     : client_(&client),
       conn_(std::move(conn)),
-      status_(status),
-      content_type_(std::move(content_type)),
-      retry_after_(std::move(retry_after)),
+      abort_(abort),
+      status_(conn_->parser->get().result_int()),
+      content_type_(header_value(*conn_->parser, http::field::content_type)),
+      retry_after_(header_value(*conn_->parser, http::field::retry_after)),
       deadline_(Clock::now() + client.options().timeouts.total) {}
 
-Stream::Stream(Stream&&) noexcept = default;
-Stream::~Stream() = default;
+Stream::Stream(Stream&& other) noexcept = default;
+
+Stream::~Stream() {
+  if (abort_ && conn_ && abort_->conn_ == conn_.get()) abort_->conn_ = nullptr;
+}
 
 asio::awaitable<core::Result<std::string_view>> Stream::next() {
   if (!conn_ || done_) co_return std::string_view{};
   for (;;) {
     if (conn_->parser->is_done()) {
       done_ = true;
+      if (abort_) abort_->conn_ = nullptr;
       if (conn_->parser->keep_alive())
         client_->release(std::move(conn_));
       else
         conn_.reset();
       co_return std::string_view{};
     }
-    conn_->tcp().expires_at(std::min(deadline_, Clock::now() + client_->options().timeouts.idle));
-    auto [ec, got] = co_await read_some(*conn_, conn_->chunk.data(), conn_->chunk.size());
+    conn_->arm(std::min(deadline_, Clock::now() + client_->options().timeouts.idle));
+    auto [ec, got] = co_await read_some(*conn_);
+    conn_->disarm();
     if (ec) {
+      auto err = io_failure(*conn_, abort_, "while streaming the response body", ec);
+      if (abort_) abort_->conn_ = nullptr;
       conn_.reset();
       done_ = true;
-      co_return io_error("while streaming the response body", ec);
+      co_return err;
     }
     if (got > 0) co_return std::string_view(conn_->chunk.data(), got);
   }

@@ -41,11 +41,29 @@ struct ClientOptions {
   std::size_t max_response_bytes = 64 * 1024 * 1024;
 };
 
+class Connection;
+
+// Lets the caller cancel an in-flight call from outside, e.g. when its own client went away.
+// Owned by the caller; must outlive the call (or stream) it is passed to. Same thread only.
+class Abort {
+ public:
+  // Cancels the pending I/O of the call; it then fails with kUpstreamError "cancelled".
+  void trigger();
+  bool triggered() const { return triggered_; }
+
+ private:
+  friend class Client;
+  friend class Stream;
+  Connection* conn_ = nullptr;
+  bool triggered_ = false;
+};
+
 struct Request {
   const Endpoint* endpoint = nullptr;
   std::string_view body;
   std::string_view bearer;  // the provider's key ("" = no Authorization header); never logged
   bool expect_stream = false;
+  Abort* abort = nullptr;  // optional
 };
 
 struct Response {
@@ -55,15 +73,12 @@ struct Response {
   std::string body;
 };
 
-class Connection;
-
 // An open streamed response. next() yields body bytes as they arrive (decoded from chunked
 // encoding); an empty view means the body ended cleanly. Destroying the stream before the end
 // closes the connection; a completed stream returns it to the pool.
 class Stream {
  public:
-  Stream(class Client& client, std::unique_ptr<Connection> conn, unsigned status, std::string content_type,
-         std::string retry_after);
+  Stream(class Client& client, std::unique_ptr<Connection> conn, Abort* abort);
   Stream(Stream&&) noexcept;
   ~Stream();
 
@@ -76,6 +91,7 @@ class Stream {
  private:
   Client* client_;
   std::unique_ptr<Connection> conn_;
+  Abort* abort_;
   unsigned status_;
   std::string content_type_;
   std::string retry_after_;
@@ -99,7 +115,7 @@ class Client {
 
  private:
   friend class Stream;
-  asio::awaitable<core::Result<std::unique_ptr<Connection>>> acquire(const Endpoint& ep, bool& reused);
+  asio::awaitable<core::Result<std::unique_ptr<Connection>>> acquire(const Endpoint& ep, Abort* abort, bool& reused);
   void release(std::unique_ptr<Connection> conn);
   asio::awaitable<core::Result<std::unique_ptr<Connection>>> send(const Request& request);
 

@@ -89,3 +89,18 @@ TEST(SseSplitter, MultiLineDataIsJoined) {
   EXPECT_EQ(event_data("event: x\ndata: a\ndata: b").value(), "a\nb");
   EXPECT_FALSE(event_data(": comment").has_value());
 }
+
+TEST(OpenAiFormat, UsageFromBodyReadsOnlyTheUsageObject) {
+  auto u = usage_from_body(
+      R"({"id":"x","choices":[{"message":{"content":"the word \"usage\": {tricky}"}}],)"
+      R"("usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7,"completion_tokens_details":{"reasoning_tokens":1}}})");
+  ASSERT_TRUE(u.has_value());
+  EXPECT_TRUE(u->present);
+  EXPECT_EQ(u->total_tokens, 7);
+  auto none = usage_from_body(R"({"id":"x","usage":null})");
+  ASSERT_TRUE(none.has_value());
+  EXPECT_FALSE(none->present);
+  EXPECT_FALSE(usage_from_body("not json").has_value());
+  EXPECT_FALSE(usage_from_body("[1,2]").has_value());
+  EXPECT_FALSE(usage_from_body(R"({"usage":{"prompt_tokens":1)").has_value());
+}

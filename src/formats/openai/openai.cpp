@@ -130,6 +130,57 @@ core::Usage usage_from(const json::object& obj) {
   return u;
 }
 
+namespace {
+// The end of the JSON value starting at `from` (an object), or npos. Skips strings.
+std::size_t object_end(std::string_view s, std::size_t from) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = from; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{') {
+      ++depth;
+    } else if (c == '}') {
+      if (--depth == 0) return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+}  // namespace
+
+std::optional<core::Usage> usage_from_body(std::string_view body) {
+  auto first = body.find_first_not_of(" \t\r\n");
+  auto last = body.find_last_not_of(" \t\r\n");
+  if (first == std::string_view::npos || body[first] != '{' || body[last] != '}') return std::nullopt;
+  // "usage" is a top-level key of a chat.completion, normally last; search from the end.
+  for (auto pos = body.rfind("\"usage\""); pos != std::string_view::npos && pos > 0;
+       pos = body.rfind("\"usage\"", pos - 1)) {
+    auto colon = body.find_first_not_of(" \t\r\n", pos + 7);
+    if (colon == std::string_view::npos || body[colon] != ':') continue;
+    auto open = body.find_first_not_of(" \t\r\n", colon + 1);
+    if (open == std::string_view::npos) break;
+    if (body[open] != '{') return core::Usage{};  // null or not an object
+    auto end = object_end(body, open);
+    if (end == std::string_view::npos) return std::nullopt;
+    json::error_code ec;
+    unsigned char buf[512];
+    json::monotonic_resource mr(buf, sizeof buf);
+    std::string wrapped = "{\"usage\":";
+    wrapped.append(body.substr(open, end - open));
+    wrapped += '}';
+    auto v = json::parse(wrapped, ec, &mr);
+    if (ec || !v.is_object()) return std::nullopt;
+    return usage_from(v.as_object());
+  }
+  return core::Usage{};
+}
+
 std::string stream_error_event(const core::Error& error) {
   return "data: " + error_body(error) + "\n\n";
 }

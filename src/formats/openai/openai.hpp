@@ -29,6 +29,10 @@ core::Result<ChatRequestInfo> inspect_chat_request(const boost::json::value& bod
 // Reads "usage" of a chat.completion (or of a stream chunk); present=false when absent/null.
 core::Usage usage_from(const boost::json::object& obj);
 
+// Usage of a whole chat.completion body without building its DOM: only the "usage" object is
+// parsed. nullopt when the body is not a JSON object (present=false when it has no usage).
+std::optional<core::Usage> usage_from_body(std::string_view body);
+
 // The SSE error event that ends a failed stream (no [DONE] follows it).
 std::string stream_error_event(const core::Error& error);
 
