@@ -83,8 +83,12 @@ class Connection {
   void disarm() { timeout.disarm(); }
   bool timed_out() const { return timeout.fired(); }
 
-  // True while the idle connection is still open with nothing unexpected to read.
-  bool still_usable() {
+  Clock::time_point idle_since{};
+
+  // True while the idle connection is still open with nothing unexpected to read. A connection
+  // idle for less than a second is trusted without the syscall (a stale one is retried anyway).
+  bool still_usable(Clock::time_point now) {
+    if (now - idle_since < std::chrono::seconds(1)) return true;
     char c;
     ssize_t n = ::recv(socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -155,10 +159,11 @@ std::shared_ptr<asio::ssl::context> make_tls_context() {
 asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::acquire(const Endpoint& ep, Abort* abort,
                                                                            bool& reused) {
   auto& pool = impl_->idle[ep.pool_key];
+  const auto checked_at = Clock::now();
   while (!pool.empty()) {
     auto conn = std::move(pool.back());
     pool.pop_back();
-    if (conn->still_usable()) {
+    if (conn->still_usable(checked_at)) {
       reused = true;
       co_return std::move(conn);
     }
@@ -180,6 +185,9 @@ asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::acquire(const
   }
   auto conn = std::make_unique<Connection>();
   conn->pool_key = ep.pool_key;
+  // Large enough for a whole typical answer in one read (Beast reads at most the free capacity;
+  // a short read also tells Asio the socket is drained, which spares the next EAGAIN read).
+  conn->buffer.reserve(kChunk);
   if (ep.tls)
     conn->tls.emplace(impl_->ioc, *impl_->tls);
   else
@@ -215,6 +223,7 @@ asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::acquire(const
 void Client::release(std::unique_ptr<Connection> conn) {
   conn->parser.reset();
   conn->disarm();
+  conn->idle_since = Clock::now();
   auto& pool = impl_->idle[conn->pool_key];
   if (pool.size() < options_.max_idle_per_host) pool.push_back(std::move(conn));
 }
