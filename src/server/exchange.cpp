@@ -50,7 +50,24 @@ std::string_view Exchange::header(std::string_view name) const {
   return it == request_.end() ? std::string_view{} : std::string_view(it->value().data(), it->value().size());
 }
 
-void Exchange::append_common_headers(std::string& out, std::size_t content_length, bool chunked) {
+void Exchange::build_head(unsigned status, std::string_view content_type, const Headers& headers,
+                          std::size_t content_length, bool chunked) {
+  auto& out = head_;
+  out.clear();
+  append_status_line(out, status);
+  if (!content_type.empty()) {
+    out += "Content-Type: ";
+    out += content_type;
+    out += "\r\n";
+  }
+  for (const Headers* list : {&headers, static_cast<const Headers*>(&extra_headers_)}) {
+    for (const auto& [k, v] : *list) {
+      out += k;
+      out += ": ";
+      out += v;
+      out += "\r\n";
+    }
+  }
   if (chunked) {
     out += "Transfer-Encoding: chunked\r\nCache-Control: no-cache\r\n";
   } else {
@@ -69,14 +86,9 @@ void Exchange::append_common_headers(std::string& out, std::size_t content_lengt
     out += origin;
     out += "\r\nVary: Origin\r\n";
   }
-  for (const auto& [k, v] : extra_headers_) {
-    out += k;
-    out += ": ";
-    out += v;
-    out += "\r\n";
-  }
   keep_alive_ = request_.keep_alive() && !shared_.draining.load(std::memory_order_relaxed);
   if (!keep_alive_) out += "Connection: close\r\n";
+  out += "\r\n";
 }
 
 asio::awaitable<void> Exchange::reply(Response response) {
@@ -88,21 +100,7 @@ asio::awaitable<void> Exchange::send_response() {
   const Response& response = response_;
   answered_ = true;
   status_ = response.status;
-  head_.clear();
-  append_status_line(head_, response.status);
-  if (!response.content_type.empty()) {
-    head_ += "Content-Type: ";
-    head_ += response.content_type;
-    head_ += "\r\n";
-  }
-  for (const auto& [k, v] : response.headers) {
-    head_ += k;
-    head_ += ": ";
-    head_ += v;
-    head_ += "\r\n";
-  }
-  append_common_headers(head_, response.body.size(), false);
-  head_ += "\r\n";
+  build_head(response.status, response.content_type, response.headers, response.body.size(), false);
   std::array<asio::const_buffer, 2> bufs{asio::buffer(head_), asio::buffer(response.body)};
   if (request_.method() == http::verb::head) bufs[1] = asio::const_buffer{};
   auto [ec, n] = co_await asio::async_write(socket_, bufs, kTuple);
@@ -115,23 +113,10 @@ asio::awaitable<bool> Exchange::begin_stream(unsigned status, std::string_view c
 }
 
 asio::awaitable<bool> Exchange::send_stream_head(unsigned status, std::string_view content_type) {
-  const Headers& headers = stream_headers_;
   answered_ = true;
   streaming_ = true;
   status_ = status;
-  head_.clear();
-  append_status_line(head_, status);
-  head_ += "Content-Type: ";
-  head_ += content_type;
-  head_ += "\r\n";
-  for (const auto& [k, v] : headers) {
-    head_ += k;
-    head_ += ": ";
-    head_ += v;
-    head_ += "\r\n";
-  }
-  append_common_headers(head_, 0, true);
-  head_ += "\r\n";
+  build_head(status, content_type, stream_headers_, 0, true);
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(head_), kTuple);
   if (ec) broken_ = true;
   co_return !broken_;

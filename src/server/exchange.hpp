@@ -44,8 +44,15 @@ struct SessionShared;
 // A handler answers exactly once: either reply(), or begin_stream() + write_chunk()* + end_stream().
 class Exchange {
  public:
-  Exchange(asio::ip::tcp::socket& socket, HttpRequest& request, std::string request_id, SessionShared& shared)
-      : socket_(socket), request_(request), request_id_(std::move(request_id)), shared_(shared), probe_(*this) {}
+  // `scratch` is the session's reusable buffer for response heads (no allocation per request).
+  Exchange(asio::ip::tcp::socket& socket, HttpRequest& request, std::string request_id, SessionShared& shared,
+           std::string& scratch)
+      : socket_(socket),
+        request_(request),
+        request_id_(std::move(request_id)),
+        shared_(shared),
+        head_(scratch),
+        probe_(*this) {}
 
   const HttpRequest& request() const { return request_; }
   std::string& body() { return request_.body(); }
@@ -90,7 +97,9 @@ class Exchange {
   unsigned status() const { return status_; }
 
  private:
-  void append_common_headers(std::string& out, std::size_t content_length, bool chunked);
+  // Status line and headers of the answer into head_.
+  void build_head(unsigned status, std::string_view content_type, const Headers& headers, std::size_t content_length,
+                  bool chunked);
   asio::awaitable<void> send_response();
   asio::awaitable<bool> send_stream_head(unsigned status, std::string_view content_type);
 
@@ -113,7 +122,7 @@ class Exchange {
   std::string request_id_;
   SessionShared& shared_;
   Headers extra_headers_;
-  std::string head_;
+  std::string& head_;
   Response response_;
   Headers stream_headers_;
   bool answered_ = false;

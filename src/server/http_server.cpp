@@ -28,8 +28,8 @@ std::string new_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static const char* digits = "0123456789abcdef";
   std::uint64_t v = rng();
-  std::string id = "req_";
-  for (int i = 0; i < 16; ++i, v >>= 4) id += digits[v & 0xf];
+  std::string id = "req_";  // 15 characters: fits the small-string buffer, no allocation
+  for (int i = 0; i < 11; ++i, v >>= 4) id += digits[v & 0xf];
   return id;
 }
 
@@ -50,7 +50,8 @@ std::string_view path_of(std::string_view target) {
 }  // namespace
 
 struct HttpServer::Worker {
-  asio::io_context ioc{1};
+  // Each socket is used by its own thread only: no reactor locking (posts still lock).
+  asio::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   tcp::acceptor acceptor{ioc};
   std::thread thread;
 };
@@ -73,7 +74,7 @@ namespace {
 asio::awaitable<void> dispatch(Exchange& ex, SessionShared& shared) {
   const auto& req = ex.request();
   auto path = path_of(std::string_view(req.target().data(), req.target().size()));
-  auto it = shared.routes.find(std::string(path));
+  auto it = shared.routes.find(path);
   if (it == shared.routes.end()) {
     co_await ex.reply(shared.render_error(core::make_error(
         core::ErrorKind::kNotFound, "Unknown route: " + std::string(req.method_string()) + " " + std::string(path), {},
@@ -131,7 +132,8 @@ asio::awaitable<void> reply_parse_error(tcp::socket& socket, SessionShared& shar
                                            {}, "bad_request");
   HttpRequest dummy;
   dummy.keep_alive(false);
-  Exchange ex(socket, dummy, new_request_id(), shared);
+  std::string scratch;
+  Exchange ex(socket, dummy, new_request_id(), shared, scratch);
   co_await ex.reply(shared.render_error(err));
 }
 
@@ -164,6 +166,8 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared>
   buffer.reserve(16 * 1024);
   const auto& opt = shared->options;
   IdleWatch idle(socket, *shared);
+  std::string scratch;  // response heads, reused by every request of the connection
+  scratch.reserve(512);
   for (;;) {
     if (shared->draining.load()) break;
     http::request_parser<http::string_body> parser;
@@ -181,7 +185,7 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared>
     auto& req = parser.get();
     auto rid = std::string_view(req["x-request-id"].data(), req["x-request-id"].size());
     shared->in_flight.fetch_add(1);
-    Exchange ex(socket, req, acceptable_request_id(rid) ? std::string(rid) : new_request_id(), *shared);
+    Exchange ex(socket, req, acceptable_request_id(rid) ? std::string(rid) : new_request_id(), *shared, scratch);
     co_await dispatch(ex, *shared);
     shared->in_flight.fetch_sub(1);
     if (!ex.keep_alive()) break;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/string_hash.hpp"
 #include "server/exchange.hpp"
 
 namespace anygpt::server {
@@ -39,7 +40,8 @@ struct ServerOptions {
 
 // State every session of the server reads (immutable after start, except the atomics).
 struct SessionShared {
-  std::unordered_map<std::string, std::vector<std::pair<http::verb, Handler>>> routes;
+  std::unordered_map<std::string, std::vector<std::pair<http::verb, Handler>>, core::StringHash, std::equal_to<>>
+      routes;
   ErrorRenderer render_error;
   ServerOptions options;
   std::atomic<bool> draining{false};

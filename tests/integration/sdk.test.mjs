@@ -60,7 +60,7 @@ describe('chat.completions with the SDK', () => {
     assert.ok(data.usage.prompt_tokens > 0);
     assert.ok(data.usage.completion_tokens > 0);
     assert.equal(data.usage.total_tokens, data.usage.prompt_tokens + data.usage.completion_tokens);
-    assert.match(request_id, /^req_[0-9a-f]{16}$/);
+    assert.match(request_id, /^req_[0-9a-f]{11}$/);
   });
 
   test('stream: for await yields the whole answer and a finish_reason', async () => {
