@@ -76,6 +76,7 @@ class Connection {
   beast::flat_buffer buffer;
   std::optional<http::response_parser<http::buffer_body>> parser;
   std::array<char, kChunk> chunk;
+  std::string head;  // request head of the current call, reused across calls
 
   tcp::socket& socket() { return tls ? tls->next_layer() : *plain; }
 
@@ -255,18 +256,10 @@ asio::awaitable<std::pair<beast::error_code, std::size_t>> read_some(Connection&
   co_return co_await read_body_some(*conn.plain, conn);
 }
 
-std::string header_value(const http::response_parser<http::buffer_body>& p, http::field f) {
-  auto it = p.get().find(f);
-  return it == p.get().end() ? std::string() : std::string(it->value());
-}
-}  // namespace
-
-asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::send(const Request& request) {
+// The request line and headers, into the connection's reusable buffer.
+void write_request_head(std::string& head, const Request& request) {
   const Endpoint& ep = *request.endpoint;
-  if (request.abort && request.abort->triggered())
-    co_return make_error(ErrorKind::kUpstreamError, "upstream call cancelled", {}, "cancelled");
-  std::string head;
-  head.reserve(256 + request.bearer.size());
+  head.clear();
   head += "POST ";
   head += ep.target;
   head += " HTTP/1.1\r\nHost: ";
@@ -282,7 +275,18 @@ asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::send(const Re
     head += "\r\n";
   }
   head += "\r\n";
+}
 
+std::string header_value(const http::response_parser<http::buffer_body>& p, http::field f) {
+  auto it = p.get().find(f);
+  return it == p.get().end() ? std::string() : std::string(it->value());
+}
+}  // namespace
+
+asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::send(const Request& request) {
+  const Endpoint& ep = *request.endpoint;
+  if (request.abort && request.abort->triggered())
+    co_return make_error(ErrorKind::kUpstreamError, "upstream call cancelled", {}, "cancelled");
   const auto deadline = Clock::now() + options_.timeouts.total;
   for (int attempt = 0;; ++attempt) {
     bool reused = false;
@@ -290,12 +294,13 @@ asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::send(const Re
     if (!conn) co_return conn.error();
     auto& c = **conn;
     if (request.abort) request.abort->conn_ = &c;
+    write_request_head(c.head, request);
     c.parser.emplace();
     c.parser->body_limit(request.expect_stream ? std::numeric_limits<std::uint64_t>::max()
                                                : options_.max_response_bytes);
     c.arm(std::min(deadline, Clock::now() + options_.timeouts.first_byte));
-    beast::error_code ec = c.tls ? co_await write_and_read_head(*c.tls, c, head, request.body)
-                                 : co_await write_and_read_head(*c.plain, c, head, request.body);
+    beast::error_code ec = c.tls ? co_await write_and_read_head(*c.tls, c, c.head, request.body)
+                                 : co_await write_and_read_head(*c.plain, c, c.head, request.body);
     c.disarm();
     if (!ec) co_return std::move(*conn);
     if (request.abort) request.abort->conn_ = nullptr;
