@@ -26,6 +26,17 @@ UpstreamBody build_body(const std::string& original, json::value& parsed, const 
   bool ask_usage = info.stream && !info.include_usage;
   if (!rename && !ask_usage) return UpstreamBody{{}, original};
   auto& o = parsed.as_object();
+  if (!rename && !o.contains("stream_options")) {
+    // Splice the field in after the opening brace: no re-serialisation of the whole body.
+    auto brace = original.find('{');
+    UpstreamBody b;
+    b.rewritten.reserve(original.size() + 48);
+    b.rewritten.append(original, 0, brace + 1);
+    b.rewritten += R"("stream_options":{"include_usage":true},)";
+    b.rewritten.append(original, brace + 1);
+    b.view = b.rewritten;
+    return b;
+  }
   o["model"] = c.upstream_model;
   if (ask_usage) {
     auto& so = o["stream_options"];
@@ -139,10 +150,15 @@ boost::asio::awaitable<void> pump_events(server::Exchange& ex, upstream::Stream&
       co_return;
     }
     if (piece->empty()) co_return;
+    if (splitter.empty() && piece->ends_with("\n\n") && !oai::has_usage_object(*piece)) {
+      // Whole events with nothing to account or drop: relay the bytes as they are.
+      if (!co_await ex.write_chunk(*piece)) co_return;
+      continue;
+    }
     splitter.append(*piece);
     out.clear();
     while (auto ev = splitter.next_event()) {
-      if (ev->find("\"usage\"") != std::string_view::npos) {
+      if (oai::has_usage_object(*ev)) {
         if (auto data = oai::event_data(*ev)) {
           json::error_code ec;
           auto v = json::parse(*data, ec);

@@ -131,6 +131,7 @@ asio::awaitable<bool> Exchange::write_chunk(std::string_view data) {
                                          asio::buffer(data.data(), data.size()), asio::buffer("\r\n", 2)};
   auto [ec, n] = co_await asio::async_write(socket_, bufs, kTuple);
   if (ec) broken_ = true;
+  probe_.seen_once = false;  // a write that went through says the client is there
   co_return !broken_;
 }
 

@@ -108,7 +108,7 @@ class Exchange {
    public:
     explicit ClientProbe(Exchange& ex) : ex_(ex) {}
     std::function<void()> on_gone;
-    bool seen_once = false;
+    bool seen_once = false;  // probe only after a whole tick without a successful write
 
    protected:
     void on_tick(core::SteadyClock::time_point now) override;

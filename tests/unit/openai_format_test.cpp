@@ -104,3 +104,9 @@ TEST(OpenAiFormat, UsageFromBodyReadsOnlyTheUsageObject) {
   EXPECT_FALSE(usage_from_body("[1,2]").has_value());
   EXPECT_FALSE(usage_from_body(R"({"usage":{"prompt_tokens":1)").has_value());
 }
+
+TEST(OpenAiFormat, HasUsageObjectIgnoresNullUsage) {
+  EXPECT_FALSE(has_usage_object(R"(data: {"choices":[{"delta":{"content":"x"}}],"usage":null})"));
+  EXPECT_TRUE(has_usage_object(R"(data: {"choices":[],"usage" : {"total_tokens":3}})"));
+  EXPECT_FALSE(has_usage_object(R"(data: {"choices":[{"delta":{"content":"the \"usage\" word"}}]})"));
+}

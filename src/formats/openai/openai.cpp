@@ -218,6 +218,16 @@ std::string_view SseSplitter::remainder() const {
   return std::string_view(buf_.data() + pos_, buf_.size() - pos_);
 }
 
+bool has_usage_object(std::string_view text) {
+  for (auto pos = text.find("\"usage\""); pos != std::string_view::npos; pos = text.find("\"usage\"", pos + 7)) {
+    auto colon = text.find_first_not_of(" \t\r\n", pos + 7);
+    if (colon == std::string_view::npos || text[colon] != ':') continue;
+    auto value = text.find_first_not_of(" \t\r\n", colon + 1);
+    if (value != std::string_view::npos && text[value] == '{') return true;
+  }
+  return false;
+}
+
 std::optional<std::string> event_data(std::string_view event) {
   std::optional<std::string> out;
   while (!event.empty()) {

@@ -46,11 +46,16 @@ class SseSplitter {
   std::optional<std::string_view> next_event();
   // Bytes of an unterminated trailing event (for a stream that ended without a blank line).
   std::string_view remainder() const;
+  bool empty() const { return pos_ == buf_.size(); }
 
  private:
   std::string buf_;
   std::size_t pos_ = 0;
 };
+
+// True when `text` has a "usage" key whose value is an object (not null): the only chunks a
+// stream relay must parse. Streams with include_usage carry "usage":null on every other chunk.
+bool has_usage_object(std::string_view text);
 
 // The "data:" payload of an SSE event (joined data lines), or nullopt when it has none.
 std::optional<std::string> event_data(std::string_view event);
