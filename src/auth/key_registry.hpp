@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/data_files.hpp"
+#include "limits/rate_limiter.hpp"
 
 namespace anygpt::auth {
 
@@ -21,6 +22,7 @@ namespace anygpt::auth {
 struct KeyCounters {
   std::atomic<std::int64_t> token_usage{0};
   std::atomic<std::int64_t> request_count{0};
+  limits::RateState rate;  // rps/rpm/rpd windows, shared by every route of the key
 };
 
 // One user key. Immutable once published; counters are shared and atomic.

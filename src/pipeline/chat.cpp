@@ -245,6 +245,7 @@ boost::asio::awaitable<Attempt> try_stream(Gateway&, server::Exchange& ex, upstr
 boost::asio::awaitable<void> chat_completions(Gateway& gw, server::Exchange& ex, upstream::Client& client) {
   auto caller = authenticate(gw, ex, true);
   if (!caller) co_return co_await reply_error(ex, caller.error());
+  if (auto denied = admit(*caller, ex)) co_return co_await reply_error(ex, *denied);
 
   json::error_code ec;
   json::monotonic_resource arena;  // one block for the whole parsed request, freed at once

@@ -42,6 +42,29 @@ core::Result<Caller> authenticate(const Gateway& gw, const server::Exchange& ex,
   return caller;
 }
 
+std::optional<core::Error> admit(const Caller& caller, server::Exchange& ex) {
+  const auto& tier = *caller.tier;
+  auto d = caller.key->counters->rate.admit({tier.rps, tier.rpm, tier.rpd}, limits::Clock::now());
+  if (d.limit > 0) {
+    ex.add_header("x-ratelimit-limit-requests", std::to_string(d.limit));
+    ex.add_header("x-ratelimit-remaining-requests", std::to_string(d.remaining));
+    ex.add_header("x-ratelimit-reset-requests", limits::format_reset(d.reset));
+  }
+  if (tier.max_tokens) {
+    auto used = caller.key->counters->token_usage.load(std::memory_order_relaxed);
+    ex.add_header("x-ratelimit-limit-tokens", std::to_string(*tier.max_tokens));
+    ex.add_header("x-ratelimit-remaining-tokens", std::to_string(std::max<std::int64_t>(0, *tier.max_tokens - used)));
+  }
+  if (d.allowed) return std::nullopt;
+  auto seconds = (d.retry_after.count() + 999) / 1000;
+  ex.add_header("Retry-After", std::to_string(seconds));
+  return make_error(ErrorKind::kRateLimited,
+                    "Rate limit exceeded for tier '" + caller.key->tier + "' (" + std::to_string(tier.rps) + "/s, " +
+                        std::to_string(tier.rpm) + "/min, " + std::to_string(tier.rpd) + "/day); retry after " +
+                        std::to_string(seconds) + " s",
+                    {}, "rate_limit_exceeded");
+}
+
 boost::asio::awaitable<void> reply_error(server::Exchange& ex, const core::Error& error) {
   server::Response r;
   r.status = core::http_status(error.kind);

@@ -43,6 +43,11 @@ std::string_view extract_api_key(const server::Exchange& ex);
 // with kQuotaExceeded (429 insufficient_quota).
 core::Result<Caller> authenticate(const Gateway& gw, const server::Exchange& ex, bool check_quota);
 
+// Applies the caller's tier rate limits (one budget for every route of the key) and adds the
+// x-ratelimit-* headers to the answer. A denial is kRateLimited with a Retry-After header and
+// consumes nothing.
+std::optional<core::Error> admit(const Caller& caller, server::Exchange& ex);
+
 // Sends `error` in OpenAI's shape with its status.
 boost::asio::awaitable<void> reply_error(server::Exchange& ex, const core::Error& error);
 

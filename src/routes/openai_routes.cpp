@@ -28,6 +28,7 @@ json::value nullable(const std::optional<double>& v) {
 awaitable<void> keys_me(pipeline::Gateway& gw, server::Exchange& ex) {
   auto caller = pipeline::authenticate(gw, ex, false);  // exhausted keys may still look themselves up
   if (!caller) co_return co_await pipeline::reply_error(ex, caller.error());
+  if (auto denied = pipeline::admit(*caller, ex)) co_return co_await pipeline::reply_error(ex, *denied);
   const auto& key = *caller->key;
   const auto& tier = *caller->tier;
   auto used = key.counters->token_usage.load(std::memory_order_relaxed);

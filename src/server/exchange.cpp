@@ -60,13 +60,17 @@ void Exchange::build_head(unsigned status, std::string_view content_type, const 
     out += content_type;
     out += "\r\n";
   }
-  for (const Headers* list : {&headers, static_cast<const Headers*>(&extra_headers_)}) {
-    for (const auto& [k, v] : *list) {
-      out += k;
-      out += ": ";
-      out += v;
-      out += "\r\n";
-    }
+  for (const auto& [k, v] : headers) {
+    out += k;
+    out += ": ";
+    out += v;
+    out += "\r\n";
+  }
+  for (std::size_t i = 0; i < extra_count_; ++i) {
+    out += extra_headers_[i].first;
+    out += ": ";
+    out += extra_headers_[i].second;
+    out += "\r\n";
   }
   if (chunked) {
     out += "Transfer-Encoding: chunked\r\nCache-Control: no-cache\r\n";
@@ -148,6 +152,11 @@ void Exchange::abort() {
   beast::error_code ec;
   socket_.set_option(asio::socket_base::linger(true, 0), ec);
   socket_.close(ec);
+}
+
+void Exchange::add_header(std::string_view name, std::string value) {
+  if (extra_count_ == kMaxExtraHeaders) return;  // a programming error; never reached by our routes
+  extra_headers_[extra_count_++] = {name, std::move(value)};
 }
 
 void Exchange::watch_client(std::function<void()> on_gone) {

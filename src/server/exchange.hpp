@@ -1,6 +1,7 @@
 // server: HTTP/1.1 sessions, routing table, CORS. Knows nothing about AI.
 #pragma once
 
+#include <array>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
@@ -62,9 +63,9 @@ class Exchange {
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
   // Headers added to whatever answer this exchange sends (e.g. rate-limit headers).
-  void add_header(std::string name, std::string value) {
-    extra_headers_.emplace_back(std::move(name), std::move(value));
-  }
+  // REQUIRES: `name` has static storage (a literal); at most kMaxExtraHeaders per exchange.
+  void add_header(std::string_view name, std::string value);
+  static constexpr std::size_t kMaxExtraHeaders = 8;
 
   // Not coroutines themselves: they move their arguments into the exchange before the first
   // suspension (GCC 12 mis-copies aggregate temporaries into coroutine frames).
@@ -121,7 +122,9 @@ class Exchange {
   HttpRequest& request_;
   std::string request_id_;
   SessionShared& shared_;
-  Headers extra_headers_;
+  // Fixed slots: no allocation per request for the usual few (rate-limit headers...).
+  std::array<std::pair<std::string_view, std::string>, kMaxExtraHeaders> extra_headers_;
+  std::size_t extra_count_ = 0;
   std::string& head_;
   Response response_;
   Headers stream_headers_;

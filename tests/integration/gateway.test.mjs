@@ -6,10 +6,12 @@ import { startMock, startGateway, mockProvider, userKeys, newKey, sseEvents, sle
 
 const USER = newKey();
 const TINY = newKey();
+const SLOW = newKey();
 const tiers = {
   enterprise: { rps: 10000, rpm: 500000, rpd: 5000000, max_tokens: null, min_provider_score: 85, max_provider_score: null },
   free: { rps: 20, rpm: 1000, rpd: 10000, max_tokens: 5000000, min_provider_score: 0, max_provider_score: 70 },
   tiny: { rps: 100, rpm: 1000, rpd: 10000, max_tokens: 10, min_provider_score: null, max_provider_score: null },
+  slow: { rps: 2, rpm: 1000, rpd: 10000, max_tokens: null, min_provider_score: null, max_provider_score: null },
 };
 
 let mock, gw;
@@ -35,7 +37,7 @@ before(async () => {
   gw = await startGateway({
     files: {
       tiers,
-      keys: userKeys({ [USER]: { userId: 'alice' }, [TINY]: { userId: 'tiny', tier: 'tiny' } }),
+      keys: userKeys({ [USER]: { userId: 'alice' }, [TINY]: { userId: 'tiny', tier: 'tiny' }, [SLOW]: { userId: 'slow', tier: 'slow' } }),
       providers: [mockProvider(mock, 'mock-a', ['mock-gpt-4', 'renamed-model'], {
         models: { 'mock-gpt-4': { id: 'mock-gpt-4' }, 'renamed-model': { id: 'renamed-model', upstream_model: 'mock-gpt-3.5-turbo' } },
       })],
@@ -268,5 +270,39 @@ describe('accounting and keys', () => {
     let stored;
     for (let i = 0; i < 50 && !stored; i++) { stored = gw.readJson('keys.json')[created.apiKey]; if (!stored) await sleep(50); }
     assert.equal(stored.userId, 'bob');
+  });
+});
+
+describe('rate limits', () => {
+  test('rps is enforced across routes with Retry-After and x-ratelimit headers; denials are free', async () => {
+    await mock.control('/mock/requests', 'DELETE');
+    const a = await chat(hello(), SLOW);
+    assert.equal(a.status, 200);
+    assert.equal(a.headers.get('x-ratelimit-limit-requests'), '2');
+    assert.equal(a.headers.get('x-ratelimit-remaining-requests'), '1');
+    assert.ok(a.headers.get('x-ratelimit-reset-requests'));
+    await a.json();
+    const b = await fetch(`${gw.url}/v1/keys/me`, { headers: { authorization: `Bearer ${SLOW}` } });
+    assert.equal(b.status, 200, 'keys/me spends the same budget');
+    assert.equal(b.headers.get('x-ratelimit-remaining-requests'), '0');
+    await b.json();
+    const denied = await chat(hello(), SLOW);
+    assert.equal(denied.headers.get('retry-after'), '1');
+    assert.equal(denied.headers.get('x-ratelimit-remaining-requests'), '0');
+    const e = await expectError(denied, 429, 'rate_limit_exceeded');
+    assert.match(e.message, /slow/);
+    await expectError(await fetch(`${gw.url}/v1/keys/me`, { headers: { authorization: `Bearer ${SLOW}` } }), 429, 'rate_limit_exceeded');
+    assert.equal((await mock.requests()).requests.length, 1, 'the denied request never reached the provider');
+    await sleep(600);  // one slot comes back every 500 ms
+    const again = await chat(hello(), SLOW);
+    assert.equal(again.status, 200);
+    await again.json();
+  });
+
+  test('the token quota is reported in x-ratelimit-*-tokens', async () => {
+    const r = await fetch(`${gw.url}/v1/keys/me`, { headers: { authorization: `Bearer ${TINY}` } });
+    assert.equal(r.headers.get('x-ratelimit-limit-tokens'), '10');
+    assert.ok(Number(r.headers.get('x-ratelimit-remaining-tokens')) >= 0);
+    await r.json();
   });
 });
