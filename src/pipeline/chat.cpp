@@ -77,7 +77,11 @@ void account(const Caller& caller, const core::Usage& usage) {
 // A 4xx the client caused (bad parameter, context too long...): passed through as the provider
 // phrased it, so the client can fix its request.
 boost::asio::awaitable<void> relay_client_error(server::Exchange& ex, unsigned status, const std::string& content_type,
-                                                std::string& body) {
+                                                std::string& body, std::string_view provider_key) {
+  // Some providers echo the credential they were given in their error text: never relay it.
+  if (provider_key.size() >= 8)
+    for (auto pos = body.find(provider_key); pos != std::string::npos; pos = body.find(provider_key, pos))
+      body.replace(pos, provider_key.size(), "***");
   json::error_code ec;
   auto v = json::parse(body, ec);
   if (ec || !v.is_object() || !v.as_object().contains("error")) {
@@ -117,7 +121,7 @@ boost::asio::awaitable<Attempt> try_plain(Gateway&, server::Exchange& ex, upstre
     co_return Attempt::kFailOver;
   }
   if (r.status >= 400) {
-    co_await relay_client_error(ex, r.status, r.content_type, r.body);
+    co_await relay_client_error(ex, r.status, r.content_type, r.body, c.provider->provider.api_key);
     co_return Attempt::kDone;
   }
   auto usage = oai::usage_from_body(r.body);
@@ -225,7 +229,7 @@ boost::asio::awaitable<Attempt> try_stream(Gateway&, server::Exchange& ex, upstr
       co_return Attempt::kFailOver;
     }
     if (stream.status() >= 400) {
-      co_await relay_client_error(ex, stream.status(), stream.content_type(), all);
+      co_await relay_client_error(ex, stream.status(), stream.content_type(), all, c.provider->provider.api_key);
       co_return Attempt::kDone;
     }
     // A 2xx that is not SSE (a provider that ignores "stream"): relay it as it is.

@@ -160,6 +160,14 @@ describe('with short upstream timeouts', () => {
     assert.equal(await countFor(mockB, 'mock-gpt-4'), 0, 'a client error is not failed over');
   });
 
+  test('a provider error that echoes the provider key is relayed with the key masked', async () => {
+    const message = 'Invalid value for temperature (key provider-secret-mock-a)';
+    await mockA.fault({ fault: 'status', status: 400, model: 'solo-model', code: 'invalid_value', message, count: 1 });
+    const r = await postChat(gw, ask('solo-model'), USER);
+    const e = await openAIError(r, 400, 'invalid_value');
+    assert.equal(e.message, 'Invalid value for temperature (key ***)');
+  });
+
   test('stream cut after 3 chunks -> relayed chunks, then an error event and no [DONE]', async () => {
     await mockA.fault({ fault: 'stream_cut', afterChunks: 3, model: 'solo-model' });
     const r = await postChat(gw, ask('solo-model', { stream: true }), USER);
