@@ -16,6 +16,7 @@
 #include <random>
 #include <thread>
 
+#include "core/json_text.hpp"
 #include "core/log.hpp"
 #include "core/watchdog.hpp"
 
@@ -121,6 +122,23 @@ asio::awaitable<void> dispatch(Exchange& ex, SessionShared& shared) {
   co_await ex.reply(std::move(r));
 }
 
+// One JSON line per request at info level (formatted here, written by the logger's thread).
+// The query string is left out: clients put keys there.
+void log_access(const Exchange& ex, core::SteadyClock::time_point started) {
+  const auto& req = ex.request();
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(core::SteadyClock::now() - started).count();
+  std::string fields = "\"request_id\":";
+  core::append_json_string(fields, ex.request_id());
+  fields += ",\"method\":";
+  core::append_json_string(fields, std::string_view(req.method_string().data(), req.method_string().size()));
+  fields += ",\"path\":";
+  core::append_json_string(fields, path_of(std::string_view(req.target().data(), req.target().size())));
+  fields += ",\"status\":" + std::to_string(ex.status()) + ",\"ms\":" + std::to_string(us / 1000) + "." +
+            std::to_string(us % 1000 / 100);
+  if (ex.client_gone()) fields += ",\"client_gone\":true";
+  core::log(core::LogLevel::kInfo, "request", fields);
+}
+
 // Answers a request the parser rejected, then the connection closes.
 asio::awaitable<void> reply_parse_error(tcp::socket& socket, SessionShared& shared, beast::error_code ec) {
   core::Error err = ec == http::error::body_limit
@@ -186,8 +204,10 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared>
     auto rid = std::string_view(req["x-request-id"].data(), req["x-request-id"].size());
     shared->in_flight.fetch_add(1);
     Exchange ex(socket, req, acceptable_request_id(rid) ? std::string(rid) : new_request_id(), *shared, scratch);
+    const auto started = core::SteadyClock::now();
     co_await dispatch(ex, *shared);
     shared->in_flight.fetch_sub(1);
+    if (core::log_enabled(core::LogLevel::kInfo)) log_access(ex, started);
     if (!ex.keep_alive()) break;
   }
   beast::error_code ignored;

@@ -198,6 +198,7 @@ asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::acquire(const
   auto [ec, endpoint] = co_await asio::async_connect(conn->socket(), it->second.results, kTuple);
   if (ec) {
     conn->disarm();
+    if (abort) abort->conn_ = nullptr;
     impl_->dns.erase(dns_key);
     if (conn->timed_out() || (abort && abort->triggered())) co_return io_failure(*conn, abort, "while connecting", ec);
     co_return transport_error(ErrorKind::kUpstreamUnavailable, "cannot connect to upstream " + ep.host + ":" + ep.port,
@@ -211,6 +212,7 @@ asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::acquire(const
     auto [hec] = co_await conn->tls->async_handshake(asio::ssl::stream_base::client, kTuple);
     if (hec) {
       conn->disarm();
+      if (abort) abort->conn_ = nullptr;
       if (conn->timed_out() || (abort && abort->triggered()))
         co_return io_failure(*conn, abort, "during the TLS handshake", hec);
       co_return transport_error(ErrorKind::kUpstreamUnavailable, "TLS handshake with upstream " + ep.host + " failed",

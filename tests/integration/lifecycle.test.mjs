@@ -336,3 +336,26 @@ describe('SIGTERM', () => {
     }
   });
 });
+
+describe('access log', () => {
+  test('one JSON line per request at info level, with status and request id, never the key', async () => {
+    const gw = await startGateway({ env: { LOG_LEVEL: 'info' } });
+    try {
+      const secret = 'sk-this-must-not-be-logged-123456';
+      const r = await fetch(`${gw.url}/v1/keys/me?api-key=${secret}`, { headers: { authorization: `Bearer ${secret}`, 'x-request-id': 'trace-access-1' } });
+      assert.equal(r.status, 401);
+      await r.arrayBuffer();
+      await gw.stop();
+      const lines = gw.stderr().split('\n').filter((l) => l.includes('"msg":"request"'));
+      const line = lines.map((l) => JSON.parse(l)).find((l) => l.request_id === 'trace-access-1');
+      assert.ok(line, `access line present in: ${gw.stderr()}`);
+      assert.equal(line.status, 401);
+      assert.equal(line.method, 'GET');
+      assert.equal(line.path, '/v1/keys/me');
+      assert.equal(typeof line.ms, 'number');
+      assert.ok(!gw.stderr().includes(secret), 'the key is never logged');
+    } finally {
+      await gw.cleanup();
+    }
+  });
+});
