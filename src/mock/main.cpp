@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   options.port = env->port;
   options.threads = env->threads;
   options.cors.methods = "GET, POST, DELETE, OPTIONS";
+  options.access_log = false;  // the mock writes its own line per request (MOCK_ENABLE_LOGS)
   options.cors.headers = "*";
   server::HttpServer server(options, &mock::MockService::render_error);
   for (auto& route : service.routes()) server.add_route(std::move(route));

@@ -207,7 +207,7 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared>
     const auto started = core::SteadyClock::now();
     co_await dispatch(ex, *shared);
     shared->in_flight.fetch_sub(1);
-    if (core::log_enabled(core::LogLevel::kInfo)) log_access(ex, started);
+    if (opt.access_log && core::log_enabled(core::LogLevel::kInfo)) log_access(ex, started);
     if (!ex.keep_alive()) break;
   }
   beast::error_code ignored;

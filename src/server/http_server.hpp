@@ -36,6 +36,7 @@ struct ServerOptions {
   std::int64_t max_body_bytes = 50LL * 1024 * 1024;
   std::int64_t keep_alive_idle_ms = 65000;
   CorsPolicy cors;
+  bool access_log = true;  // one info line per request
 };
 
 // State every session of the server reads (immutable after start, except the atomics).
