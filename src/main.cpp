@@ -17,7 +17,7 @@
 #include "core/log.hpp"
 #include "formats/openai/openai.hpp"
 #include "pipeline/chat.hpp"
-#include "pipeline/flusher.hpp"
+#include "pipeline/housekeeper.hpp"
 #include "routes/api_route.hpp"
 #include "server/stop_signals.hpp"
 
@@ -51,7 +51,8 @@ void ensure_admin(pipeline::Gateway& gw) {
   config::KeyRecord rec;
   rec.user_id = cfg.default_admin_user_id.empty() ? "initial_admin_user" : cfg.default_admin_user_id;
   rec.role = "admin";
-  rec.tier = gw.tiers->count("enterprise") ? "enterprise" : gw.tiers->begin()->first;
+  auto tiers = gw.tiers.load();
+  rec.tier = tiers->count("enterprise") ? "enterprise" : tiers->begin()->first;
   rec.api_key = cfg.default_admin_api_key.empty() ? auth::generate_api_key() : cfg.default_admin_api_key;
   if (!gw.keys->add(rec)) {
     core::log(core::LogLevel::kWarn,
@@ -83,7 +84,7 @@ void load_data(pipeline::Gateway& gw) {
   auto excluded_doc = must(dir.load_or_create("excluded-errors.json", config::default_excluded_errors_json()));
   auto tiers = must(config::tiers_from_json(tiers_doc));
   if (tiers.empty()) die(dir.file("tiers.json") + ": defines no tier");
-  gw.tiers = std::make_shared<const pipeline::Tiers>(std::move(tiers));
+  gw.tiers.store(std::make_shared<const pipeline::Tiers>(std::move(tiers)));
   gw.keys = std::make_unique<auth::KeyRegistry>(must(config::keys_from_json(keys_doc)));
   must(config::excluded_patterns_from_json(excluded_doc));
   std::vector<std::string> warnings;
@@ -124,8 +125,8 @@ int main(int argc, char** argv) {
   load_data(gw);
   ensure_admin(gw);
 
-  pipeline::Flusher flusher(gw, std::chrono::milliseconds(gw.config.flush_interval_ms));
-  gw.request_flush = [&flusher] { flusher.request(); };
+  pipeline::Housekeeper housekeeper(gw, std::chrono::milliseconds(gw.config.flush_interval_ms));
+  gw.request_flush = [&housekeeper] { housekeeper.request(); };
 
   server::ServerOptions sopt;
   sopt.host = gw.config.host;
@@ -172,7 +173,7 @@ int main(int argc, char** argv) {
     core::log(core::LogLevel::kWarn,
               "shutdown deadline reached; cutting " + std::to_string(server.in_flight()) + " request(s)");
   server.stop();
-  flusher.stop();
+  housekeeper.stop();
   core::log(core::LogLevel::kInfo, "stopped");
   core::flush_log();
   return 0;

@@ -26,11 +26,12 @@ core::Result<Caller> authenticate(const Gateway& gw, const server::Exchange& ex,
                       "missing_api_key");
   auto key = gw.keys->find(raw);
   if (!key) return make_error(ErrorKind::kUnauthorized, "Invalid API key", {}, "invalid_api_key");
-  auto it = gw.tiers->find(key->tier);
-  if (it == gw.tiers->end())
+  auto tiers = gw.tiers.load();
+  auto it = tiers->find(key->tier);
+  if (it == tiers->end())
     return make_error(ErrorKind::kForbidden, "The key's tier '" + key->tier + "' is not defined in tiers.json", {},
                       "invalid_tier");
-  Caller caller{std::move(key), &it->second};
+  Caller caller{std::move(key), tiers, &it->second};
   if (check_quota && caller.tier->max_tokens) {
     auto used = caller.key->counters->token_usage.load(std::memory_order_relaxed);
     if (used >= *caller.tier->max_tokens)

@@ -25,7 +25,7 @@ struct Gateway {
   config::Config config;
   store::DataDir data_dir;
   std::unique_ptr<auth::KeyRegistry> keys;
-  std::shared_ptr<const Tiers> tiers;
+  std::atomic<std::shared_ptr<const Tiers>> tiers;  // replaced whole when tiers.json changes
   std::shared_ptr<const routing::Catalog> catalog;
   std::atomic<bool> ready{false};
   std::function<void()> request_flush;  // asks the background writer to persist keys now
@@ -33,7 +33,8 @@ struct Gateway {
 
 struct Caller {
   std::shared_ptr<const auth::KeyEntry> key;
-  const config::Tier* tier = nullptr;  // points into Gateway::tiers (kept alive by the gateway)
+  std::shared_ptr<const Tiers> tiers;  // the snapshot `tier` points into (kept alive here)
+  const config::Tier* tier = nullptr;
 };
 
 // The key from "Authorization: Bearer", "x-api-key" or "api-key" (in that order).

@@ -83,7 +83,7 @@ awaitable<void> generate_key(pipeline::Gateway& gw, server::Exchange& ex) {
           ex, make_error(ErrorKind::kInvalidRequest, "'tier' must be a string", "tier"));
     rec.tier = std::string(tier->as_string());
   }
-  if (!gw.tiers->count(rec.tier))
+  if (!gw.tiers.load()->count(rec.tier))
     co_return co_await pipeline::reply_error(
         ex, make_error(ErrorKind::kInvalidRequest, "Tier '" + rec.tier + "' does not exist in tiers.json", "tier",
                        "unknown_tier"));

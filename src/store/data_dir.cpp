@@ -26,16 +26,20 @@ std::string DataDir::file(std::string_view name) const {
 
 core::Result<json::value> DataDir::load_or_create(std::string_view name, std::string_view default_text) const {
   std::string path = file(name);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (errno != ENOENT) return make_error(ErrorKind::kInternal, path + ": cannot read: " + std::strerror(errno));
+  if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
     if (auto err = write_atomic(name, default_text)) return *err;
     return config::parse_json_document(path, default_text);
   }
+  return load(name);
+}
+
+core::Result<json::value> DataDir::load(std::string_view name) const {
+  std::string path = file(name);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(ErrorKind::kInternal, path + ": cannot read: " + std::strerror(errno));
   std::stringstream ss;
   ss << in.rdbuf();
-  std::string text = ss.str();
-  return config::parse_json_document(path, text);
+  return config::parse_json_document(path, ss.str());
 }
 
 std::optional<core::Error> DataDir::write_atomic(std::string_view name, std::string_view content) const {

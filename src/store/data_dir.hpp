@@ -23,6 +23,9 @@ class DataDir {
   // never touched: the error names the file and the position of the JSON error.
   core::Result<boost::json::value> load_or_create(std::string_view name, std::string_view default_text) const;
 
+  // Parses `name`, which must exist (for reloads: a missing file is an error, not a default).
+  core::Result<boost::json::value> load(std::string_view name) const;
+
   // Writes `content` to `name` atomically: temp file, fsync, rename, fsync of the directory.
   // On failure the previous file is intact.
   std::optional<core::Error> write_atomic(std::string_view name, std::string_view content) const;

@@ -2,6 +2,8 @@
 // streaming, accounting, keys, OpenAPI.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startMock, startGateway, mockProvider, userKeys, newKey, sseEvents, sleep } from './lib/harness.mjs';
 
 const USER = newKey();
@@ -304,5 +306,35 @@ describe('rate limits', () => {
     assert.equal(r.headers.get('x-ratelimit-limit-tokens'), '10');
     assert.ok(Number(r.headers.get('x-ratelimit-remaining-tokens')) >= 0);
     await r.json();
+  });
+});
+
+describe('tiers.json reload', () => {
+  const limitOf = async (key) => {
+    const r = await fetch(`${gw.url}/v1/keys/me`, { headers: { authorization: `Bearer ${key}` } });
+    await r.arrayBuffer();
+    return r.headers.get('x-ratelimit-limit-requests');
+  };
+  const waitForLimit = async (key, want) => {
+    for (let i = 0; i < 60; i++) {
+      if ((await limitOf(key)) === want) return true;
+      await sleep(50);
+    }
+    return false;
+  };
+
+  test('a changed tiers.json applies without a restart; a broken edit keeps the previous tiers', async () => {
+    const file = join(gw.dir, 'tiers.json');
+    const faster = { ...tiers, enterprise: { ...tiers.enterprise, rps: 7777 } };
+    writeFileSync(file, JSON.stringify(faster, null, 2));
+    assert.ok(await waitForLimit(USER, '7777'), 'new rps applied');
+    writeFileSync(file, '{ "enterprise": { "rps": ');
+    await sleep(400);
+    assert.equal(await limitOf(USER), '7777', 'broken file ignored');
+    const r = await chat(hello());
+    assert.equal(r.status, 200, 'still serving');
+    await r.json();
+    writeFileSync(file, JSON.stringify(tiers, null, 2));
+    assert.ok(await waitForLimit(USER, '10000'), 'restored');
   });
 });
