@@ -9,7 +9,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -192,7 +194,15 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared>
     parser.header_limit(64 * 1024);
     parser.body_limit(static_cast<std::uint64_t>(opt.max_body_bytes));
     idle.arm(core::SteadyClock::now() + std::chrono::milliseconds(opt.keep_alive_idle_ms));
-    auto [ec, n] = co_await http::async_read(socket, buffer, parser, kTuple);
+    auto [ec, n] = co_await http::async_read_header(socket, buffer, parser, kTuple);
+    if (!ec && !parser.is_done()) {
+      // curl and others wait (1 s) for this before sending a large body.
+      if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        std::tie(ec, n) = co_await asio::async_write(socket, asio::buffer(kContinue), kTuple);
+      }
+      if (!ec) std::tie(ec, n) = co_await http::async_read(socket, buffer, parser, kTuple);
+    }
     idle.disarm();
     if (ec) {
       if (ec.category() == http::make_error_code(http::error::body_limit).category() &&

@@ -3,6 +3,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { startMock, startGateway, mockProvider, userKeys, newKey, sseEvents, sleep } from './lib/harness.mjs';
 
@@ -149,6 +150,24 @@ describe('auth and client errors', () => {
   test('unknown model is 404 model_not_found', async () => {
     const e = await expectError(await chat(hello({ model: 'no-such-model' })), 404, 'model_not_found');
     assert.match(e.message, /no-such-model/);
+  });
+
+  test('Expect: 100-continue gets its interim answer before the body is sent (as curl waits for it)', async () => {
+    const body = JSON.stringify(hello({ messages: [{ role: 'user', content: 'x'.repeat(2000) }] }));
+    const sock = connect(gw.port, '127.0.0.1');
+    let got = '';
+    sock.on('data', (d) => { got += d; });
+    await new Promise((r) => sock.on('connect', r));
+    sock.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${USER}\r\n` +
+               `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`);
+    const t0 = Date.now();
+    while (!got.includes('100 Continue') && Date.now() - t0 < 2000) await sleep(10);
+    assert.match(got, /^HTTP\/1\.1 100 Continue\r\n\r\n/, 'interim 100 sent before the body');
+    assert.ok(Date.now() - t0 < 500);
+    sock.write(body);
+    while (!/HTTP\/1\.1 200/.test(got) && Date.now() - t0 < 3000) await sleep(10);
+    sock.destroy();
+    assert.match(got, /HTTP\/1\.1 200 OK/);
   });
 
   test('a body over MAX_BODY_LENGTH is 413', async () => {
