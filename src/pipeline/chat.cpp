@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_text.hpp"
 #include "core/log.hpp"
 #include "formats/openai/openai.hpp"
 
@@ -65,9 +66,13 @@ core::Error upstream_status_error(const routing::Candidate& c, unsigned status) 
 
 void log_attempt(const server::Exchange& ex, const routing::Candidate& c, std::string_view outcome) {
   if (!core::log_enabled(core::LogLevel::kDebug)) return;
-  core::log(core::LogLevel::kDebug, "upstream attempt",
-            "\"request_id\":\"" + ex.request_id() + "\",\"provider\":\"" + c.provider->provider.id +
-                "\",\"outcome\":\"" + std::string(outcome) + "\"");
+  std::string fields = "\"request_id\":";
+  core::append_json_string(fields, ex.request_id());
+  fields += ",\"provider\":";
+  core::append_json_string(fields, c.provider->provider.id);
+  fields += ",\"outcome\":";
+  core::append_json_string(fields, outcome);
+  core::log(core::LogLevel::kDebug, "upstream attempt", fields);
 }
 
 void account(const Caller& caller, const core::Usage& usage) {
@@ -96,9 +101,8 @@ boost::asio::awaitable<void> relay_client_error(server::Exchange& ex, unsigned s
 
 enum class Attempt { kDone, kFailOver };
 
-boost::asio::awaitable<Attempt> try_plain(Gateway&, server::Exchange& ex, upstream::Client& client,
-                                          const Caller& caller, const routing::Candidate& c, std::string_view body,
-                                          core::Error& last) {
+boost::asio::awaitable<Attempt> try_plain(server::Exchange& ex, upstream::Client& client, const Caller& caller,
+                                          const routing::Candidate& c, std::string_view body, core::Error& last) {
   upstream::Abort abort;
   upstream::Request req{c.endpoint, body, c.provider->provider.api_key, false, &abort};
   ex.watch_client([&abort] { abort.trigger(); });
@@ -192,8 +196,8 @@ boost::asio::awaitable<void> relay_stream(server::Exchange& ex, upstream::Stream
   if (!ex.client_gone()) co_await ex.end_stream();
 }
 
-boost::asio::awaitable<Attempt> try_stream(Gateway&, server::Exchange& ex, upstream::Client& client,
-                                           const Caller& caller, const routing::Candidate& c, std::string_view body,
+boost::asio::awaitable<Attempt> try_stream(server::Exchange& ex, upstream::Client& client, const Caller& caller,
+                                           const routing::Candidate& c, std::string_view body,
                                            const oai::ChatRequestInfo& info, core::Error& last) {
   upstream::Abort abort;
   upstream::Request req{c.endpoint, body, c.provider->provider.api_key, true, &abort};
@@ -272,8 +276,8 @@ boost::asio::awaitable<void> chat_completions(Gateway& gw, server::Exchange& ex,
   core::Error last = make_error(ErrorKind::kUpstreamUnavailable, "No provider could serve the request");
   for (const auto& c : candidates) {
     auto body = build_body(ex.body(), parsed, *info, c);
-    Attempt a = info->stream ? co_await try_stream(gw, ex, client, *caller, c, body.view, *info, last)
-                             : co_await try_plain(gw, ex, client, *caller, c, body.view, last);
+    Attempt a = info->stream ? co_await try_stream(ex, client, *caller, c, body.view, *info, last)
+                             : co_await try_plain(ex, client, *caller, c, body.view, last);
     if (a == Attempt::kDone) co_return;
   }
   if (last.kind != ErrorKind::kUpstreamTimeout && last.kind != ErrorKind::kUpstreamUnavailable)

@@ -321,7 +321,6 @@ asio::awaitable<core::Result<Response>> Client::call(const Request& request) {
   Response resp;
   resp.status = conn->parser->get().result_int();
   resp.content_type = header_value(*conn->parser, http::field::content_type);
-  resp.retry_after = header_value(*conn->parser, http::field::retry_after);
   if (auto len = conn->parser->content_length()) resp.body.reserve(static_cast<std::size_t>(*len));
   while (!conn->parser->is_done()) {
     conn->arm(std::min(deadline, Clock::now() + options_.timeouts.idle));
@@ -352,7 +351,6 @@ Stream::Stream(Client& client, std::unique_ptr<Connection> conn, Abort* abort)
       abort_(abort),
       status_(conn_->parser->get().result_int()),
       content_type_(header_value(*conn_->parser, http::field::content_type)),
-      retry_after_(header_value(*conn_->parser, http::field::retry_after)),
       deadline_(Clock::now() + client.options().timeouts.total) {}
 
 Stream::Stream(Stream&& other) noexcept = default;

@@ -69,7 +69,6 @@ struct Request {
 struct Response {
   unsigned status = 0;
   std::string content_type;
-  std::string retry_after;
   std::string body;
 };
 
@@ -84,7 +83,6 @@ class Stream {
 
   unsigned status() const { return status_; }
   const std::string& content_type() const { return content_type_; }
-  const std::string& retry_after() const { return retry_after_; }
 
   asio::awaitable<core::Result<std::string_view>> next();
 
@@ -94,7 +92,6 @@ class Stream {
   Abort* abort_;
   unsigned status_;
   std::string content_type_;
-  std::string retry_after_;
   std::chrono::steady_clock::time_point deadline_;
   bool done_ = false;
 };
