@@ -108,12 +108,6 @@ bool KeyRegistry::has_admin() const {
   return false;
 }
 
-bool KeyRegistry::has_user(std::string_view user_id) const {
-  for (const auto& [_, e] : *table())
-    if (e->user_id == user_id) return true;
-  return false;
-}
-
 std::vector<config::KeyRecord> KeyRegistry::records() const {
   std::vector<config::KeyRecord> out;
   auto t = table();

@@ -63,7 +63,6 @@ class KeyRegistry {
   bool add(const config::KeyRecord& record);
 
   bool has_admin() const;
-  bool has_user(std::string_view user_id) const;
 
   // Records the result of one served request.
   static void account(const KeyEntry& key, std::int64_t tokens) {

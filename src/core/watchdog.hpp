@@ -18,7 +18,6 @@ class Watch {
   Watch& operator=(const Watch&) = delete;
   virtual ~Watch();
 
-  bool armed() const { return owner_ != nullptr; }
   void disarm();
 
  protected:

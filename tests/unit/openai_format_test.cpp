@@ -82,7 +82,7 @@ TEST(SseSplitter, SplitsEventsAcrossReadsAndLineEndings) {
   ASSERT_TRUE(e3);
   EXPECT_EQ(event_data(*e3).value(), "[DONE]");
   EXPECT_FALSE(s.next_event());
-  EXPECT_TRUE(s.remainder().empty());
+  EXPECT_TRUE(s.empty());
 }
 
 TEST(SseSplitter, MultiLineDataIsJoined) {

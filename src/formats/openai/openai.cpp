@@ -214,10 +214,6 @@ std::optional<std::string_view> SseSplitter::next_event() {
   return std::nullopt;
 }
 
-std::string_view SseSplitter::remainder() const {
-  return std::string_view(buf_.data() + pos_, buf_.size() - pos_);
-}
-
 bool has_usage_object(std::string_view text) {
   for (auto pos = text.find("\"usage\""); pos != std::string_view::npos; pos = text.find("\"usage\"", pos + 7)) {
     auto colon = text.find_first_not_of(" \t\r\n", pos + 7);

@@ -44,8 +44,7 @@ class SseSplitter {
   void append(std::string_view bytes);
   // A complete event, valid until the next call to append()/next_event(); nullopt when none.
   std::optional<std::string_view> next_event();
-  // Bytes of an unterminated trailing event (for a stream that ended without a blank line).
-  std::string_view remainder() const;
+  // No buffered bytes (no partial event waiting for the rest).
   bool empty() const { return pos_ == buf_.size(); }
 
  private:
