@@ -74,6 +74,20 @@ void ensure_admin(pipeline::Gateway& gw) {
   std::fflush(stdout);
 }
 
+routing::HealthPolicy health_policy(const config::Config& c) {
+  routing::HealthPolicy p;
+  p.ema.half_life = std::chrono::milliseconds(c.health_half_life_ms);
+  p.model_breaker.failure_threshold = c.breaker_failure_threshold;
+  p.model_breaker.cooldown = std::chrono::milliseconds(c.breaker_cooldown_ms);
+  p.model_breaker.max_cooldown = std::chrono::milliseconds(c.breaker_max_cooldown_ms);
+  // Bad credentials do not fix themselves quickly: probe a provider that refused them less often.
+  p.provider_breaker.cooldown = std::max(p.model_breaker.cooldown, std::chrono::milliseconds(60000));
+  p.provider_breaker.max_cooldown = std::max(p.model_breaker.max_cooldown, p.provider_breaker.cooldown);
+  p.provider_auto_disable = !c.disable_provider_auto_disable;
+  p.disable_provider_after_models = c.disable_provider_after_models;
+  return p;
+}
+
 void load_data(pipeline::Gateway& gw) {
   const auto& dir = gw.data_dir;
   ::mkdir(dir.path().c_str(), 0755);
@@ -86,13 +100,18 @@ void load_data(pipeline::Gateway& gw) {
   if (tiers.empty()) die(dir.file("tiers.json") + ": defines no tier");
   gw.tiers.store(std::make_shared<const pipeline::Tiers>(std::move(tiers)));
   gw.keys = std::make_unique<auth::KeyRegistry>(must(config::keys_from_json(keys_doc)));
-  must(config::excluded_patterns_from_json(excluded_doc));
+  gw.excluded_errors.store(std::make_shared<const pipeline::ExcludedErrors>(
+      pipeline::lower_patterns(must(config::excluded_patterns_from_json(excluded_doc)))));
   std::vector<std::string> warnings;
-  gw.catalog = std::make_shared<const routing::Catalog>(must(config::providers_from_json(providers_doc)),
-                                                        must(config::models_from_json(models_doc)),
-                                                        static_cast<std::int64_t>(std::time(nullptr)), warnings);
+  gw.providers = must(config::providers_from_json(providers_doc));
+  auto catalog = std::make_shared<const routing::Catalog>(gw.providers, must(config::models_from_json(models_doc)),
+                                                          static_cast<std::int64_t>(std::time(nullptr)), warnings);
   for (const auto& w : warnings) core::log(core::LogLevel::kWarn, w);
-  if (gw.catalog->provider_count() == 0)
+  gw.health = std::make_unique<routing::HealthBoard>(catalog->provider_count(), catalog->slot_seeds(),
+                                                     health_policy(gw.config), routing::Clock::now());
+  gw.catalog.store(catalog);
+  gw.retry.max_retry_after = std::chrono::milliseconds(gw.config.routing_max_retry_after_ms);
+  if (catalog->provider_count() == 0)
     core::log(core::LogLevel::kWarn, "providers.json has no provider: chat requests will answer 404 model_not_found");
 }
 
@@ -118,15 +137,17 @@ int main(int argc, char** argv) {
   if (!cfg) die("configuration error: " + cfg.error().message);
   core::set_log_level(cfg->log_level);
 
-  pipeline::Gateway gw{*cfg, store::DataDir(cfg->data_dir), nullptr, nullptr, nullptr, {}, {}};
+  pipeline::Gateway gw(*cfg);
   if (gw.config.data_source == config::DataSource::kRedis)
     core::log(core::LogLevel::kWarn,
               "DATA_SOURCE_PREFERENCE=redis is not implemented yet; serving from the data files");
   load_data(gw);
   ensure_admin(gw);
 
-  pipeline::Housekeeper housekeeper(gw, std::chrono::milliseconds(gw.config.flush_interval_ms));
+  pipeline::Housekeeper housekeeper(gw, std::chrono::milliseconds(gw.config.flush_interval_ms),
+                                    std::chrono::milliseconds(gw.config.model_caps_refresh_ms));
   gw.request_flush = [&housekeeper] { housekeeper.request(); };
+  gw.refresh_models = [&housekeeper] { housekeeper.request_models(); };
 
   server::ServerOptions sopt;
   sopt.host = gw.config.host;

@@ -48,8 +48,8 @@ Var int_var(const char* name, const char* def, const char* help, T Config::*fiel
              }};
 }
 
-Var bool_var(const char* name, const char* help, bool Config::*field) {
-  return Var{name, "true", help, [field](Config& c, const std::string& v) { return parse_bool(v, c.*field); }};
+Var bool_var(const char* name, const char* help, bool Config::*field, const char* def = "true") {
+  return Var{name, def, help, [field](Config& c, const std::string& v) { return parse_bool(v, c.*field); }};
 }
 
 Var string_var(const char* name, const char* def, const char* help, std::string Config::*field) {
@@ -106,6 +106,30 @@ const std::vector<Var>& vars() {
               &Config::upstream_idle_timeout_ms, 1, 86400000),
       int_var("UPSTREAM_POOL_SIZE", "64", "idle keep-alive connections kept per upstream host and thread",
               &Config::upstream_pool_size, 0, 100000),
+      int_var("ROUTING_MAX_ATTEMPTS", "4", "upstream attempts per request, retries and fallbacks included",
+              &Config::routing_max_attempts, 1, 100),
+      int_var("ROUTING_BUDGET_MS", "0", "time a request may spend finding an answer, ms (0 = UPSTREAM_TIMEOUT_MS)",
+              &Config::routing_budget_ms, 0, 86400000),
+      int_var("ROUTING_MAX_RETRY_AFTER_MS", "2000",
+              "an upstream 429 with a Retry-After up to this is waited for; longer fails over, ms",
+              &Config::routing_max_retry_after_ms, 0, 600000),
+      int_var("ROUTING_SPREAD_POINTS", "10",
+              "providers within this many score points of the best share load at random (0 = strict order)",
+              &Config::routing_spread_points, 0, 100),
+      int_var("HEALTH_HALF_LIFE_MS", "60000", "half-life of the health averages (and of old errors), ms",
+              &Config::health_half_life_ms, 100, 86400000),
+      int_var("BREAKER_FAILURE_THRESHOLD", "5", "consecutive failures that take a (provider, model) out",
+              &Config::breaker_failure_threshold, 1, 1000),
+      int_var("BREAKER_COOLDOWN_MS", "10000", "wait before a model taken out gets its probe request, ms",
+              &Config::breaker_cooldown_ms, 10, 86400000),
+      int_var("BREAKER_MAX_COOLDOWN_MS", "300000", "the wait doubles after each failed probe up to this, ms",
+              &Config::breaker_max_cooldown_ms, 10, 86400000),
+      bool_var("DISABLE_PROVIDER_AUTO_DISABLE", "never take a whole provider out (models still are)",
+               &Config::disable_provider_auto_disable, "false"),
+      int_var("DISABLE_PROVIDER_AFTER_MODELS", "2", "models out that take their whole provider out",
+              &Config::disable_provider_after_models, 1, 100000),
+      int_var("MODEL_CAPS_REFRESH_MS", "5000", "how often models.json is re-read and provider counts refreshed, ms",
+              &Config::model_caps_refresh_ms, 1000, 86400000),
       int_var("MAX_BODY_LENGTH", "52428800", "largest accepted request body, bytes (413 above)",
               &Config::max_body_bytes, 1024, 1LL << 32),
       int_var("FLUSH_INTERVAL_MS", "1000", "how often usage is flushed to the data files, ms",
@@ -173,6 +197,10 @@ core::Result<Config> load_config(const EnvLookup& env) {
     if (auto err = var.apply(cfg, *value))
       return make_error(ErrorKind::kInvalidRequest, std::string(var.name) + ": " + *err, var.name);
   }
+  if (cfg.routing_budget_ms == 0) cfg.routing_budget_ms = cfg.upstream_timeout_ms;
+  if (cfg.breaker_max_cooldown_ms < cfg.breaker_cooldown_ms)
+    return make_error(ErrorKind::kInvalidRequest, "BREAKER_MAX_COOLDOWN_MS: must be >= BREAKER_COOLDOWN_MS",
+                      "BREAKER_MAX_COOLDOWN_MS");
   return cfg;
 }
 

@@ -46,6 +46,30 @@ bool to_bool(const json::value* v) {
   return v && v->is_bool() && v->get_bool();
 }
 
+// "disabled": true splits by "disabled_by": the health checker's marker means auto-disabled
+// (re-probed), anything else means disabled by a human.
+void read_disabled(const json::object& o, bool& disabled, bool& auto_disabled) {
+  bool off = to_bool(o.if_contains("disabled"));
+  bool marked = to_string(o.if_contains("disabled_by")) == kAutoDisabledBy;
+  disabled = off && !marked;
+  auto_disabled = off && marked;
+}
+
+void read_model_state(const json::object& mo, ProviderModel& pm) {
+  read_disabled(mo, pm.disabled, pm.auto_disabled);
+  for (const char* name : {"upstream_model", "model_name"})
+    if (auto s = to_string(mo.if_contains(name)); !s.empty()) pm.upstream_model = s;
+  if (auto* skips = mo.if_contains("capability_skips"); skips && skips->is_object())
+    for (const auto& sk : skips->get_object())
+      if (sk.value().is_string())
+        pm.capability_skips.emplace(std::string(sk.key()), std::string(sk.value().get_string()));
+  pm.avg_provider_latency = to_number(mo.if_contains("avg_provider_latency"));
+  pm.avg_token_speed = to_number(mo.if_contains("avg_token_speed"));
+  pm.avg_response_time = to_number(mo.if_contains("avg_response_time"));
+  pm.errors = to_count(mo.if_contains("errors"));
+  pm.consecutive_errors = to_count(mo.if_contains("consecutive_errors"));
+}
+
 }  // namespace
 
 core::Result<json::value> parse_json_document(std::string_view file_name, std::string_view text) {
@@ -153,7 +177,8 @@ core::Result<std::vector<Provider>> providers_from_json(const json::value& doc) 
     p.provider_url = to_string(o.if_contains("provider_url"));
     if (p.provider_url.empty()) return bad(where + " has no 'provider_url'");
     p.streaming_compatible = to_bool(o.if_contains("streamingCompatible"));
-    p.disabled = to_bool(o.if_contains("disabled"));
+    read_disabled(o, p.disabled, p.auto_disabled);
+    p.errors = to_count(o.if_contains("errors"));
     if (auto* urls = o.if_contains("provider_urls"); urls && urls->is_object())
       for (const auto& u : urls->get_object())
         if (u.value().is_string()) p.provider_urls.emplace(std::string(u.key()), std::string(u.value().get_string()));
@@ -163,12 +188,7 @@ core::Result<std::vector<Provider>> providers_from_json(const json::value& doc) 
         ProviderModel pm;
         pm.id = std::string(m.key());
         pm.upstream_model = pm.id;
-        if (m.value().is_object()) {
-          const auto& mo = m.value().get_object();
-          pm.disabled = to_bool(mo.if_contains("disabled"));
-          for (const char* name : {"upstream_model", "model_name"})
-            if (auto s = to_string(mo.if_contains(name)); !s.empty()) pm.upstream_model = s;
-        }
+        if (m.value().is_object()) read_model_state(m.value().get_object(), pm);
         p.models.push_back(std::move(pm));
       }
     }
@@ -190,6 +210,18 @@ core::Result<std::vector<ModelDef>> models_from_json(const json::value& doc) {
     if (m.id.empty()) return bad("models.json: entry #" + std::to_string(out.size() + 1) + " has no string 'id'");
     m.owned_by = to_string(o.if_contains("owned_by"));
     m.created = to_count(o.if_contains("created"));
+    if (auto* caps = o.if_contains("capabilities"); caps && caps->is_array())
+      for (const auto& c : caps->get_array())
+        if (c.is_string()) m.capabilities.emplace_back(c.get_string());
+    if (auto* fb = o.if_contains("fallbacks"); fb && !fb->is_null()) {
+      std::string where = "models.json: model '" + m.id + "'";
+      if (!fb->is_array()) return bad(where + ": 'fallbacks' must be an array of model ids");
+      for (const auto& f : fb->get_array()) {
+        if (!f.is_string() || f.get_string().empty())
+          return bad(where + ": 'fallbacks' must contain only non-empty model id strings");
+        m.fallbacks.emplace_back(f.get_string());
+      }
+    }
     m.raw = o;
     out.push_back(std::move(m));
   }

@@ -31,10 +31,19 @@ struct Tier {
   std::optional<double> min_provider_score, max_provider_score;
 };
 
+// The string that marks an entry anygpt's health checker disabled ("disabled_by"); such an entry
+// is re-probed, while one disabled by a human (no marker) stays out of rotation.
+inline constexpr std::string_view kAutoDisabledBy = "anygpt-health";
+
 struct ProviderModel {
   std::string id;              // the model id clients ask for
   std::string upstream_model;  // the name sent upstream ("upstream_model"/"model_name"; default id)
-  bool disabled = false;
+  bool disabled = false;       // disabled by a human
+  bool auto_disabled = false;  // disabled by anygpt's health checker (kAutoDisabledBy); re-probed
+  std::map<std::string, std::string> capability_skips;  // capability name -> reason it is skipped here
+  // Health seeds as stored by the last run (null/absent -> nullopt / 0).
+  std::optional<double> avg_provider_latency, avg_token_speed, avg_response_time;
+  std::int64_t errors = 0, consecutive_errors = 0;
 };
 
 struct Provider {
@@ -43,14 +52,18 @@ struct Provider {
   std::string provider_url;                          // full chat endpoint or a base URL
   std::map<std::string, std::string> provider_urls;  // per-model endpoint overrides
   bool streaming_compatible = false;
-  bool disabled = false;
+  bool disabled = false;       // disabled by a human
+  bool auto_disabled = false;  // disabled by anygpt's health checker (kAutoDisabledBy); re-probed
+  std::int64_t errors = 0;     // cumulative, as stored
   std::vector<ProviderModel> models;
 };
 
 struct ModelDef {
   std::string id;
   std::string owned_by;
-  std::int64_t created = 0;  // as stored (the original stores ms; see models_to_openai)
+  std::int64_t created = 0;               // as stored (the original stores ms; see models_to_openai)
+  std::vector<std::string> capabilities;  // "capabilities" (text, image_input, ...); non-strings ignored
+  std::vector<std::string> fallbacks;     // "fallbacks": model ids tried, in order, when this one fails
   boost::json::object raw;
 };
 

@@ -6,6 +6,12 @@ namespace anygpt::pipeline {
 using core::ErrorKind;
 using core::make_error;
 
+ExcludedErrors lower_patterns(std::vector<std::string> patterns) {
+  for (auto& p : patterns)
+    for (auto& ch : p) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return patterns;
+}
+
 std::string_view extract_api_key(const server::Exchange& ex) {
   auto auth = ex.header(server::http::field::authorization);
   if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {

@@ -12,6 +12,8 @@
 #include "config/config.hpp"
 #include "config/data_files.hpp"
 #include "routing/catalog.hpp"
+#include "routing/failure.hpp"
+#include "routing/health.hpp"
 #include "server/exchange.hpp"
 #include "store/data_dir.hpp"
 
@@ -19,16 +21,32 @@ namespace anygpt::pipeline {
 
 using Tiers = std::map<std::string, config::Tier>;
 
+// Lower-cased excluded-errors.json patterns: failures whose text contains one neither count
+// against a provider's health nor take it out.
+using ExcludedErrors = std::vector<std::string>;
+ExcludedErrors lower_patterns(std::vector<std::string> patterns);
+
 // Everything a request needs, shared by all worker threads. Owned by main().
-// Snapshots (tiers, catalog) are immutable; keys are a KeyRegistry (lock-free reads).
+// Snapshots (tiers, catalog, excluded errors) are immutable and swapped whole by the
+// Housekeeper; keys are a KeyRegistry (lock-free reads); health is a HealthBoard (short locks).
 struct Gateway {
+  explicit Gateway(config::Config c) : config(std::move(c)), data_dir(config.data_dir) {}
+
   config::Config config;
   store::DataDir data_dir;
   std::unique_ptr<auth::KeyRegistry> keys;
-  std::atomic<std::shared_ptr<const Tiers>> tiers;  // replaced whole when tiers.json changes
-  std::shared_ptr<const routing::Catalog> catalog;
+  std::atomic<std::shared_ptr<const Tiers>> tiers;               // replaced whole when tiers.json changes
+  std::vector<config::Provider> providers;                       // providers.json as loaded at start (read-only)
+  std::atomic<std::shared_ptr<const routing::Catalog>> catalog;  // replaced when models.json changes
+  std::unique_ptr<routing::HealthBoard> health;                  // slots fixed by providers.json at start
+  std::atomic<std::shared_ptr<const ExcludedErrors>> excluded_errors;
+  routing::RetryPolicy retry;
   std::atomic<bool> ready{false};
   std::function<void()> request_flush;  // asks the background writer to persist keys now
+  // Asks the background thread to re-read models.json and refresh its provider counts now;
+  // models_generation counts completed refreshes.
+  std::function<void()> refresh_models;
+  std::atomic<std::uint64_t> models_generation{0};
 };
 
 struct Caller {

@@ -22,6 +22,7 @@ struct ApiRoute {
 
 std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw);
 std::vector<ApiRoute> models_routes(pipeline::Gateway& gw);
+std::vector<ApiRoute> admin_routes(pipeline::Gateway& gw);
 // /health, /ready and the OpenAPI document describing `all` (plus themselves).
 std::vector<ApiRoute> meta_routes(pipeline::Gateway& gw, std::vector<ApiRoute>& all);
 

@@ -55,7 +55,7 @@ std::vector<ApiRoute> meta_routes(pipeline::Gateway& gw, std::vector<ApiRoute>& 
          bool ready = g->ready.load();
          json::object body{{"status", ready ? "ready" : "not_ready"},
                            {"storage", "filesystem"},
-                           {"providers", g->catalog->provider_count()}};
+                           {"providers", g->catalog.load()->provider_count()}};
          co_await ex.reply(server::Response{ready ? 200u : 503u, "application/json", json::serialize(body), {}});
        }});
   // The document lists every route, including the two that serve it.
@@ -80,6 +80,7 @@ std::vector<ApiRoute> all_routes(pipeline::Gateway& gw) {
     add(std::move(v));
   }
   if (gw.config.enable_models_routes) add(models_routes(gw));
+  if (gw.config.enable_admin_routes) add(admin_routes(gw));
   add(meta_routes(gw, all));
   return all;
 }

@@ -27,7 +27,7 @@ std::string models_body(const routing::Catalog& catalog) {
 std::vector<ApiRoute> models_routes(pipeline::Gateway& gw) {
   auto* g = &gw;
   auto handler = [g](server::Exchange& ex) -> boost::asio::awaitable<void> {
-    auto catalog = g->catalog;
+    auto catalog = g->catalog.load();
     co_await ex.reply(server::Response{200, "application/json", models_body(*catalog), {}});
   };
   std::vector<ApiRoute> out;

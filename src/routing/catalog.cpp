@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "formats/openai/capabilities.hpp"
+
 namespace anygpt::routing {
 
 std::string chat_url(std::string_view provider_url) {
@@ -18,10 +20,20 @@ Catalog::Catalog(const std::vector<config::Provider>& providers, std::vector<con
                  std::int64_t created_fallback, std::vector<std::string>& warnings)
     : models_(std::move(models)) {
   std::set<std::string> known;
-  for (const auto& m : models_) known.insert(m.id);
+  for (const auto& m : models_) {
+    known.insert(m.id);
+    unsigned declared = 0;
+    for (const auto& c : m.capabilities)
+      if (auto cap = formats::openai::capability_from_name(c)) declared |= *cap;
+    if (!declared && m.fallbacks.empty()) continue;
+    auto& rule = rules_[m.id];
+    rule.declared_caps = declared;
+    rule.fallbacks = m.fallbacks;
+  }
   for (const auto& p : providers) {
     auto handle = std::make_shared<ProviderHandle>();
     handle->provider = p;
+    handle->index = providers_.size();
     auto ep = upstream::parse_endpoint(chat_url(p.provider_url));
     if (!ep) {
       warnings.push_back("provider '" + p.id + "' skipped: " + ep.error().message);
@@ -41,7 +53,22 @@ Catalog::Catalog(const std::vector<config::Provider>& providers, std::vector<con
       if (m.disabled) continue;
       auto it = handle->model_endpoints.find(m.id);
       const upstream::Endpoint* target = it != handle->model_endpoints.end() ? &it->second : &handle->chat_endpoint;
-      by_model_[m.id].push_back(Candidate{handle, target, m.upstream_model});
+      unsigned skipped = 0;
+      for (const auto& [cap, reason] : m.capability_skips)
+        if (auto c = formats::openai::capability_from_name(cap)) skipped |= *c;
+      by_model_[m.id].push_back(Candidate{handle, target, m.upstream_model, seeds_.size(), skipped});
+      SlotSeed seed;
+      seed.provider = handle->index;
+      seed.provider_id = p.id;
+      seed.model_id = m.id;
+      seed.model_auto_disabled = m.auto_disabled;
+      seed.provider_auto_disabled = p.auto_disabled;
+      seed.avg_provider_latency = m.avg_provider_latency;
+      seed.avg_token_speed = m.avg_token_speed;
+      seed.avg_response_time = m.avg_response_time;
+      seed.errors = m.errors;
+      seed.consecutive_errors = m.consecutive_errors;
+      seeds_.push_back(std::move(seed));
       if (known.insert(m.id).second) {
         config::ModelDef def;
         def.id = m.id;
@@ -57,6 +84,18 @@ const std::vector<Candidate>& Catalog::candidates(std::string_view model) const 
   static const std::vector<Candidate> kNone;
   auto it = by_model_.find(std::string(model));
   return it == by_model_.end() ? kNone : it->second;
+}
+
+const ModelRule& Catalog::rule(std::string_view model) const {
+  static const ModelRule kNone;
+  auto it = rules_.find(std::string(model));
+  return it == rules_.end() ? kNone : it->second;
+}
+
+std::map<std::string, int> Catalog::provider_counts() const {
+  std::map<std::string, int> out;
+  for (const auto& [model, cands] : by_model_) out[model] = static_cast<int>(cands.size());
+  return out;
 }
 
 }  // namespace anygpt::routing

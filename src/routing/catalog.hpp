@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/data_files.hpp"
+#include "routing/health.hpp"
 #include "upstream/client.hpp"
 
 namespace anygpt::routing {
@@ -17,6 +18,7 @@ namespace anygpt::routing {
 // A provider ready to be called: its descriptor plus parsed endpoints.
 struct ProviderHandle {
   config::Provider provider;
+  std::size_t index = 0;                                      // dense, HealthBoard provider index
   upstream::Endpoint chat_endpoint;                           // from provider_url
   std::map<std::string, upstream::Endpoint> model_endpoints;  // from provider_urls
 };
@@ -25,9 +27,18 @@ struct Candidate {
   std::shared_ptr<const ProviderHandle> provider;
   const upstream::Endpoint* endpoint;  // where to send this model's chat requests
   std::string upstream_model;          // the model name the provider expects
+  std::size_t slot = 0;                // HealthBoard slot of this (provider, model) pair
+  unsigned skipped_caps = 0;           // capabilities this provider lacks for the model (capability_skips)
 };
 
-// Immutable after construction; safe to share across threads.
+// What models.json says about a model beyond its listing.
+struct ModelRule {
+  unsigned declared_caps = 0;  // formats::openai::Capability mask; 0 = not declared
+  std::vector<std::string> fallbacks;
+};
+
+// Immutable after construction; safe to share across threads. Building it again from the same
+// providers gives the same slots, so a models.json reload keeps the health board valid.
 class Catalog {
  public:
   // Providers whose URL cannot be parsed are skipped and reported through `warnings`.
@@ -38,15 +49,23 @@ class Catalog {
 
   // Enabled providers serving `model`, in file order. Empty when nobody serves it.
   const std::vector<Candidate>& candidates(std::string_view model) const;
+  // The model's rule; an empty rule when models.json says nothing.
+  const ModelRule& rule(std::string_view model) const;
 
   // models.json entries plus models served by a provider but missing from models.json.
   const std::vector<config::ModelDef>& models() const { return models_; }
   std::size_t provider_count() const { return providers_.size(); }
+  // Every (provider, model) pair in rotation, index = slot, with its stored stats.
+  const std::vector<SlotSeed>& slot_seeds() const { return seeds_; }
+  // Enabled providers serving each model.
+  std::map<std::string, int> provider_counts() const;
 
  private:
   std::vector<std::shared_ptr<const ProviderHandle>> providers_;
   std::unordered_map<std::string, std::vector<Candidate>> by_model_;
+  std::unordered_map<std::string, ModelRule> rules_;
   std::vector<config::ModelDef> models_;
+  std::vector<SlotSeed> seeds_;
 };
 
 // The chat endpoint for a provider_url: a URL that already names .../chat/completions is used

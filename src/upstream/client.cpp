@@ -288,7 +288,7 @@ asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::send(const Re
   const Endpoint& ep = *request.endpoint;
   if (request.abort && request.abort->triggered())
     co_return make_error(ErrorKind::kUpstreamError, "upstream call cancelled", {}, "cancelled");
-  const auto deadline = Clock::now() + options_.timeouts.total;
+  const auto deadline = std::min(request.deadline, Clock::now() + options_.timeouts.total);
   for (int attempt = 0;; ++attempt) {
     bool reused = false;
     auto conn = co_await acquire(ep, request.abort, reused);
@@ -314,13 +314,14 @@ asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::send(const Re
 }
 
 asio::awaitable<core::Result<Response>> Client::call(const Request& request) {
-  const auto deadline = Clock::now() + options_.timeouts.total;
+  const auto deadline = std::min(request.deadline, Clock::now() + options_.timeouts.total);
   auto sent = co_await send(request);
   if (!sent) co_return sent.error();
   auto conn = std::move(*sent);
   Response resp;
   resp.status = conn->parser->get().result_int();
   resp.content_type = header_value(*conn->parser, http::field::content_type);
+  resp.retry_after = header_value(*conn->parser, http::field::retry_after);
   if (auto len = conn->parser->content_length()) resp.body.reserve(static_cast<std::size_t>(*len));
   while (!conn->parser->is_done()) {
     conn->arm(std::min(deadline, Clock::now() + options_.timeouts.idle));
@@ -351,6 +352,7 @@ Stream::Stream(Client& client, std::unique_ptr<Connection> conn, Abort* abort)
       abort_(abort),
       status_(conn_->parser->get().result_int()),
       content_type_(header_value(*conn_->parser, http::field::content_type)),
+      retry_after_(header_value(*conn_->parser, http::field::retry_after)),
       deadline_(Clock::now() + client.options().timeouts.total) {}
 
 Stream::Stream(Stream&& other) noexcept = default;

@@ -64,11 +64,15 @@ struct Request {
   std::string_view bearer;  // the provider's key ("" = no Authorization header); never logged
   bool expect_stream = false;
   Abort* abort = nullptr;  // optional
+  // The caller's own budget: caps the wait for the response head and, for call(), the whole
+  // exchange (a stream's body is bounded by the client's idle and total timeouts instead).
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 struct Response {
   unsigned status = 0;
   std::string content_type;
+  std::string retry_after;  // the Retry-After header, as sent
   std::string body;
 };
 
@@ -83,6 +87,7 @@ class Stream {
 
   unsigned status() const { return status_; }
   const std::string& content_type() const { return content_type_; }
+  const std::string& retry_after() const { return retry_after_; }
 
   asio::awaitable<core::Result<std::string_view>> next();
 
@@ -92,6 +97,7 @@ class Stream {
   Abort* abort_;
   unsigned status_;
   std::string content_type_;
+  std::string retry_after_;
   std::chrono::steady_clock::time_point deadline_;
   bool done_ = false;
 };

@@ -1,6 +1,6 @@
 // Upstream failure behaviour: unreachable providers, failover, timeouts, client aborts,
 // provider 4xx pass-through and streams cut mid-way. Real gateway, real mock providers.
-import { test, describe, before, after, beforeEach } from 'node:test';
+import { test, describe, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startMock, startGateway, mockProvider, userKeys, newKey, sseEvents,
@@ -22,6 +22,12 @@ describe('with short upstream timeouts', () => {
   before(async () => {
     [mockA, mockB] = await Promise.all([startMock(), startMock()]);
     closedPort = await freePort();
+  });
+  after(async () => { await mockA?.stop(); await mockB?.stop(); });
+  // A fresh gateway per test: health learnt in one test (scores, open circuits) must not steer
+  // the next. Order is strict (no load spreading) so the first provider is always tried first.
+  beforeEach(async () => {
+    for (const m of [mockA, mockB]) { await m.control('/mock/faults', 'DELETE'); await m.control('/mock/requests', 'DELETE'); }
     gw = await startGateway({
       files: {
         tiers, keys,
@@ -31,13 +37,11 @@ describe('with short upstream timeouts', () => {
           mockProvider(mockB, 'mock-b', ['mock-gpt-4', 'down-first']),
         ],
       },
-      env: { UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '500', UPSTREAM_IDLE_TIMEOUT_MS: '500', UPSTREAM_CONNECT_TIMEOUT_MS: '1000' },
+      env: { UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '500', UPSTREAM_IDLE_TIMEOUT_MS: '500', UPSTREAM_CONNECT_TIMEOUT_MS: '1000',
+             ROUTING_SPREAD_POINTS: '0' },
     });
   });
-  after(async () => { await gw?.cleanup(); await mockA?.stop(); await mockB?.stop(); });
-  beforeEach(async () => {
-    for (const m of [mockA, mockB]) { await m.control('/mock/faults', 'DELETE'); await m.control('/mock/requests', 'DELETE'); }
-  });
+  afterEach(async () => { await gw?.cleanup(); });
 
   test('a provider on a closed port -> 503 in OpenAI shape, quickly, without leaking its key', async () => {
     const t0 = Date.now();
@@ -56,7 +60,7 @@ describe('with short upstream timeouts', () => {
     assert.equal(r.status, 200);
     const body = await r.json();
     assert.equal(body.object, 'chat.completion');
-    assert.equal(await countFor(mockA, 'mock-gpt-4'), 1, 'first provider tried once');
+    assert.equal(await countFor(mockA, 'mock-gpt-4'), 2, 'first provider tried, then retried once');
     assert.equal(await countFor(mockB, 'mock-gpt-4'), 1, 'second provider served');
     const admin = await postChat(gw, ask('mock-gpt-4'), gw.adminKey);
     assert.equal(admin.headers.get('x-anygpt-provider'), 'mock-b');
@@ -72,8 +76,8 @@ describe('with short upstream timeouts', () => {
     assert.equal(await countFor(mockB, 'down-first'), 1);
   });
 
-  test('failover: upstream 429 on the first provider -> the second one serves 200', async () => {
-    await mockA.fault({ fault: 'status', status: 429, retryAfter: 1, model: 'mock-gpt-4' });
+  test('failover: upstream 429 with a long Retry-After on the first provider -> the second one serves 200', async () => {
+    await mockA.fault({ fault: 'status', status: 429, retryAfter: 5, model: 'mock-gpt-4' });
     const r = await postChat(gw, ask('mock-gpt-4'), USER);
     assert.equal(r.status, 200);
     await r.json();
@@ -97,18 +101,18 @@ describe('with short upstream timeouts', () => {
     const events = await sseEvents(r);
     assert.equal(events.at(-1), '[DONE]');
     assert.ok(!events.some((e) => e.includes('"error"')));
-    assert.equal(await countFor(mockA, 'mock-gpt-4'), 1);
+    assert.equal(await countFor(mockA, 'mock-gpt-4'), 2, 'tried and retried once');
     assert.equal(await countFor(mockB, 'mock-gpt-4'), 1);
   });
 
-  test('every provider failing -> one 5xx OpenAI error, each provider tried exactly once', async () => {
+  test('every provider failing -> one 5xx OpenAI error, each provider tried and retried once', async () => {
     await mockA.fault({ fault: 'status', status: 500, model: 'mock-gpt-4' });
     await mockB.fault({ fault: 'status', status: 503, model: 'mock-gpt-4' });
     const r = await postChat(gw, ask('mock-gpt-4'), USER);
     assert.ok(r.status >= 500 && r.status <= 599, `status ${r.status}`);
     await openAIError(r, r.status);
-    assert.equal(await countFor(mockA, 'mock-gpt-4'), 1);
-    assert.equal(await countFor(mockB, 'mock-gpt-4'), 1);
+    assert.equal(await countFor(mockA, 'mock-gpt-4'), 2);
+    assert.equal(await countFor(mockB, 'mock-gpt-4'), 2);
   });
 
   test('an upstream that never answers -> 504 after UPSTREAM_FIRST_BYTE_TIMEOUT_MS', async () => {

@@ -77,3 +77,74 @@ TEST(DataFiles, ModelsAndExcludedErrors) {
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->front(), "429");
 }
+
+TEST(DataFiles, ModelCapabilitiesAndFallbacks) {
+  auto m = models_from_json(json::parse(R"({"object":"list","data":[
+    {"id":"a","capabilities":["text",3,"image_input",null],"fallbacks":["b","c"]},
+    {"id":"b"},
+    {"id":"c","capabilities":"text","fallbacks":null}]})"));
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ((*m)[0].capabilities, (std::vector<std::string>{"text", "image_input"}));  // non-strings ignored
+  EXPECT_EQ((*m)[0].fallbacks, (std::vector<std::string>{"b", "c"}));
+  EXPECT_TRUE((*m)[1].capabilities.empty());
+  EXPECT_TRUE((*m)[1].fallbacks.empty());
+  EXPECT_TRUE((*m)[2].capabilities.empty());
+  EXPECT_TRUE((*m)[2].fallbacks.empty());
+}
+
+TEST(DataFiles, NonArrayFallbacksIsAnErrorNamingTheModel) {
+  auto m = models_from_json(json::parse(R"({"object":"list","data":[{"id":"alias-x","fallbacks":"b"}]})"));
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().message.find("'alias-x'"), std::string::npos) << m.error().message;
+  EXPECT_NE(m.error().message.find("fallbacks"), std::string::npos);
+  auto bad_entry = models_from_json(json::parse(R"({"object":"list","data":[{"id":"y","fallbacks":["b",1]}]})"));
+  ASSERT_FALSE(bad_entry.ok());
+  EXPECT_NE(bad_entry.error().message.find("'y'"), std::string::npos);
+}
+
+TEST(DataFiles, ProviderModelSkipsAndHealthSeeds) {
+  auto p = providers_from_json(json::parse(R"([{"id":"p","provider_url":"https://h/v1","errors":7,
+    "models":{"m1":{"capability_skips":{"audio_output":"not supported","image_input":true},
+                    "avg_provider_latency":180,"avg_token_speed":62.5,"avg_response_time":null,
+                    "errors":3,"consecutive_errors":2},
+              "m2":{}}}])"));
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  const auto& prov = (*p)[0];
+  EXPECT_EQ(prov.errors, 7);
+  const auto& m1 = prov.models[0];
+  ASSERT_EQ(m1.capability_skips.size(), 1u);  // non-string reasons are ignored
+  EXPECT_EQ(m1.capability_skips.at("audio_output"), "not supported");
+  EXPECT_EQ(m1.avg_provider_latency.value(), 180);
+  EXPECT_EQ(m1.avg_token_speed.value(), 62.5);
+  EXPECT_FALSE(m1.avg_response_time.has_value());
+  EXPECT_EQ(m1.errors, 3);
+  EXPECT_EQ(m1.consecutive_errors, 2);
+  const auto& m2 = prov.models[1];
+  EXPECT_TRUE(m2.capability_skips.empty());
+  EXPECT_FALSE(m2.avg_provider_latency.has_value());
+  EXPECT_EQ(m2.errors, 0);
+  EXPECT_EQ(m2.consecutive_errors, 0);
+}
+
+TEST(DataFiles, HealthMarkerMeansAutoDisabledNotDisabled) {
+  auto p = providers_from_json(json::parse(R"([
+    {"id":"auto","provider_url":"https://h/v1","disabled":true,"disabled_by":"anygpt-health",
+     "models":{"m_auto":{"disabled":true,"disabled_by":"anygpt-health"},"m_human":{"disabled":true},
+               "m_on":{"disabled":false,"disabled_by":"anygpt-health"}}},
+    {"id":"human","provider_url":"https://h/v1","disabled":true,"disabled_by":"alice"},
+    {"id":"on","provider_url":"https://h/v1"}])"));
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  const auto& a = (*p)[0];
+  EXPECT_FALSE(a.disabled);
+  EXPECT_TRUE(a.auto_disabled);
+  EXPECT_FALSE(a.models[0].disabled);
+  EXPECT_TRUE(a.models[0].auto_disabled);
+  EXPECT_TRUE(a.models[1].disabled);
+  EXPECT_FALSE(a.models[1].auto_disabled);
+  EXPECT_FALSE(a.models[2].disabled);  // a marker without "disabled": true means nothing
+  EXPECT_FALSE(a.models[2].auto_disabled);
+  EXPECT_TRUE((*p)[1].disabled);  // disabled by a human stays disabled
+  EXPECT_FALSE((*p)[1].auto_disabled);
+  EXPECT_FALSE((*p)[2].disabled);
+  EXPECT_FALSE((*p)[2].auto_disabled);
+}

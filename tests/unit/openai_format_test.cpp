@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "formats/openai/openai.hpp"
+#include "formats/openai/stream_inspect.hpp"
 
 using namespace anygpt;
 using namespace anygpt::formats::openai;
@@ -110,3 +111,35 @@ TEST(OpenAiFormat, HasUsageObjectIgnoresNullUsage) {
   EXPECT_TRUE(has_usage_object(R"(data: {"choices":[],"usage" : {"total_tokens":3}})"));
   EXPECT_FALSE(has_usage_object(R"(data: {"choices":[{"delta":{"content":"the \"usage\" word"}}]})"));
 }
+
+namespace anygpt::formats::openai {
+namespace {
+
+TEST(InspectEvent, TellsChunksDoneMalformedAndComments) {
+  using Kind = EventInfo::Kind;
+  EXPECT_EQ(inspect_event("data: [DONE]").kind, Kind::kDone);
+  EXPECT_EQ(inspect_event(": keep-alive").kind, Kind::kNoData);
+  EXPECT_EQ(inspect_event("data: {this is not json").kind, Kind::kMalformed);
+  EXPECT_EQ(inspect_event("data: [1,2]").kind, Kind::kMalformed) << "a chunk is an object";
+  EXPECT_EQ(inspect_event("data: {\"a\":1} trailing").kind, Kind::kMalformed);
+  auto e = inspect_event(R"(data: {"choices":[{"delta":{"content":"héllo"}}],"usage":null})");
+  EXPECT_EQ(e.kind, Kind::kChunk);
+  EXPECT_FALSE(e.has_usage);
+  EXPECT_EQ(e.delivered_chars, 5u) << "code points, not bytes";
+}
+
+TEST(InspectEvent, FindsTopLevelUsageAndToolArguments) {
+  auto u = inspect_event(
+      "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2,\"total_tokens\":3}}");
+  EXPECT_TRUE(u.has_usage);
+  auto nested = inspect_event(R"(data: {"choices":[{"delta":{"usage":{"x":1}}}]})");
+  EXPECT_FALSE(nested.has_usage) << "only a top-level usage counts";
+  auto tool = inspect_event(
+      R"(data: {"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"a\":1}"}}]}}]})");
+  EXPECT_EQ(tool.delivered_chars, 7u);
+  EXPECT_EQ(estimate_tokens(7), 2);
+  EXPECT_EQ(estimate_tokens(0), 0);
+}
+
+}  // namespace
+}  // namespace anygpt::formats::openai

@@ -224,8 +224,8 @@ bool has_usage_object(std::string_view text) {
   return false;
 }
 
-std::optional<std::string> event_data(std::string_view event) {
-  std::optional<std::string> out;
+bool event_payload(std::string_view event, std::string_view& data, std::string& joined) {
+  bool found = false;
   while (!event.empty()) {
     auto nl = event.find('\n');
     auto line = event.substr(0, nl);
@@ -233,16 +233,27 @@ std::optional<std::string> event_data(std::string_view event) {
     if (line.starts_with("data:")) {
       line.remove_prefix(5);
       if (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-      if (out)
-        *out += '\n';
-      else
-        out.emplace();
-      out->append(line.data(), line.size());
+      if (!found) {
+        data = line;
+        found = true;
+      } else {
+        if (joined.empty()) joined.assign(data);
+        joined += '\n';
+        joined.append(line);
+        data = joined;
+      }
     }
     if (nl == std::string_view::npos) break;
     event.remove_prefix(nl + 1);
   }
-  return out;
+  return found;
+}
+
+std::optional<std::string> event_data(std::string_view event) {
+  std::string_view data;
+  std::string joined;
+  if (!event_payload(event, data, joined)) return std::nullopt;
+  return std::string(data);
 }
 
 }  // namespace anygpt::formats::openai

@@ -58,5 +58,8 @@ bool has_usage_object(std::string_view text);
 
 // The "data:" payload of an SSE event (joined data lines), or nullopt when it has none.
 std::optional<std::string> event_data(std::string_view event);
+// The same without a copy for the usual single data line: `data` views into `event`, or into
+// `joined` when several data lines had to be joined. False when the event has no data.
+bool event_payload(std::string_view event, std::string_view& data, std::string& joined);
 
 }  // namespace anygpt::formats::openai
