@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(g++ cmake ninja-build ccache pkg-config libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
           libssl-dev libhiredis-dev libgtest-dev libgmock-dev libbenchmark-dev openssl ca-certificates
-          redis-server nginx-light wrk curl clang-format)
+          redis-server redis-tools nginx-light wrk curl clang-format)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do

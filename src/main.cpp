@@ -18,6 +18,7 @@
 #include "formats/openai/openai.hpp"
 #include "pipeline/chat.hpp"
 #include "pipeline/housekeeper.hpp"
+#include "pipeline/shared_state.hpp"
 #include "routes/api_route.hpp"
 #include "server/stop_signals.hpp"
 
@@ -62,6 +63,7 @@ void ensure_admin(pipeline::Gateway& gw) {
   auto doc = config::keys_to_json(gw.keys->records());
   if (auto err = gw.data_dir.write_atomic("keys.json", store::pretty_json(doc))) die(err->message);
   gw.keys->take_dirty();
+  if (gw.shared) gw.shared->key_added(rec);
   if (cfg.default_admin_api_key.empty()) {
     std::printf(
         "==================================================================\n"
@@ -88,7 +90,22 @@ routing::HealthPolicy health_policy(const config::Config& c) {
   return p;
 }
 
-void load_data(pipeline::Gateway& gw) {
+// Redis settings from REDIS_URL overlaid with REDIS_USERNAME / PASSWORD / DB / TLS.
+store::redis::Options redis_options(const config::Config& c) {
+  auto opts = store::redis::parse_url(c.redis_url);
+  if (!opts) die("configuration error: REDIS_URL: " + opts.error().message);
+  if (!c.redis_username.empty()) opts->username = c.redis_username;
+  if (!c.redis_password.empty()) opts->password = c.redis_password;
+  if (c.redis_db >= 0) opts->db = c.redis_db;
+  if (c.redis_tls) opts->tls = true;
+  opts->command_timeout = std::chrono::milliseconds(1000);
+  return *opts;
+}
+
+// Reads the data files (creating missing ones). In Redis mode the shared keys, providers and
+// models replace the files' (imported into Redis on first use) and are mirrored into the files,
+// so a later start without Redis serves the same data.
+void load_data(pipeline::Gateway& gw, pipeline::SharedState* shared) {
   const auto& dir = gw.data_dir;
   ::mkdir(dir.path().c_str(), 0755);
   auto tiers_doc = must(dir.load_or_create("tiers.json", config::default_tiers_json()));
@@ -99,7 +116,23 @@ void load_data(pipeline::Gateway& gw) {
   auto tiers = must(config::tiers_from_json(tiers_doc));
   if (tiers.empty()) die(dir.file("tiers.json") + ": defines no tier");
   gw.tiers.store(std::make_shared<const pipeline::Tiers>(std::move(tiers)));
-  gw.keys = std::make_unique<auth::KeyRegistry>(must(config::keys_from_json(keys_doc)));
+  auto keys = must(config::keys_from_json(keys_doc));
+  if (shared) {
+    auto init = shared->load(pipeline::LocalData{keys, providers_doc, models_doc}, std::chrono::seconds(3));
+    if (!init) {
+      core::log(core::LogLevel::kWarn, "redis unreachable at start (" + init.error().message +
+                                           "): serving from the data files; will reconcile when it is back");
+    } else {
+      keys = std::move(init->keys);
+      providers_doc = std::move(init->providers);
+      models_doc = std::move(init->models);
+      for (const char* name : {"providers.json", "models.json"})
+        if (auto err = dir.write_atomic(name, store::pretty_json(name[0] == 'p' ? providers_doc : models_doc)))
+          core::log(core::LogLevel::kWarn, std::string("cannot mirror ") + name + ": " + err->message);
+    }
+  }
+  gw.keys = std::make_unique<auth::KeyRegistry>(keys);
+  if (shared) gw.keys->mark_dirty();  // mirror the shared keys into keys.json
   gw.excluded_errors.store(std::make_shared<const pipeline::ExcludedErrors>(
       pipeline::lower_patterns(must(config::excluded_patterns_from_json(excluded_doc)))));
   std::vector<std::string> warnings;
@@ -136,13 +169,23 @@ int main(int argc, char** argv) {
   });
   if (!cfg) die("configuration error: " + cfg.error().message);
   core::set_log_level(cfg->log_level);
+  core::set_error_log(cfg->data_dir + "/logs/api-error.jsonl", cfg->error_log_max_bytes);
 
   pipeline::Gateway gw(*cfg);
+  auto tls = upstream::make_tls_context();
+  std::unique_ptr<pipeline::SharedState> shared;
   if (gw.config.data_source == config::DataSource::kRedis)
-    core::log(core::LogLevel::kWarn,
-              "DATA_SOURCE_PREFERENCE=redis is not implemented yet; serving from the data files");
-  load_data(gw);
+    shared = std::make_unique<pipeline::SharedState>(gw, redis_options(gw.config), tls);
+  load_data(gw, shared.get());
+  gw.shared = shared.get();
   ensure_admin(gw);
+  if (shared) {
+    gw.health->set_open_listener(
+        [s = shared.get()](const std::string& provider, const std::string& model, std::chrono::milliseconds duration) {
+          s->circuit_opened(provider, model, duration);
+        });
+    shared->start();
+  }
 
   pipeline::Housekeeper housekeeper(gw, std::chrono::milliseconds(gw.config.flush_interval_ms),
                                     std::chrono::milliseconds(gw.config.model_caps_refresh_ms));
@@ -160,7 +203,6 @@ int main(int argc, char** argv) {
   });
   for (auto& r : routes::all_routes(gw)) server.add_route({r.method, r.path, r.handler});
 
-  auto tls = upstream::make_tls_context();
   upstream::ClientOptions copt;
   copt.timeouts.connect = std::chrono::milliseconds(gw.config.upstream_connect_timeout_ms);
   copt.timeouts.first_byte = std::chrono::milliseconds(gw.config.upstream_first_byte_timeout_ms);
@@ -194,6 +236,7 @@ int main(int argc, char** argv) {
     core::log(core::LogLevel::kWarn,
               "shutdown deadline reached; cutting " + std::to_string(server.in_flight()) + " request(s)");
   server.stop();
+  if (shared) shared->stop();  // pushes the last usage to Redis
   housekeeper.stop();
   core::log(core::LogLevel::kInfo, "stopped");
   core::flush_log();

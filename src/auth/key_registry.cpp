@@ -44,6 +44,26 @@ Digest key_digest(std::string_view key) {
   return d;
 }
 
+std::string digest_hex(const Digest& d) {
+  return hex(d.data(), d.size());
+}
+
+std::optional<Digest> digest_from_hex(std::string_view s) {
+  if (s.size() != 64) return std::nullopt;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  Digest d{};
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    d[i] = static_cast<unsigned char>(hi * 16 + lo);
+  }
+  return d;
+}
+
 std::string key_fingerprint(std::string_view secret, std::string_view key) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -100,6 +120,50 @@ bool KeyRegistry::add(const config::KeyRecord& record) {
   table_.store(std::shared_ptr<const Table>(std::move(next)), std::memory_order_release);
   structure_dirty_.store(true);
   return true;
+}
+
+void KeyRegistry::upsert(const config::KeyRecord& record) {
+  std::lock_guard lock(write_mu_);
+  auto cur = table();
+  auto d = key_digest(record.api_key);
+  auto next = std::make_shared<Table>(*cur);
+  auto entry = make_entry(record);
+  if (auto it = cur->find(d); it != cur->end()) entry->counters = it->second->counters;
+  (*next)[d] = std::move(entry);
+  table_.store(std::shared_ptr<const Table>(std::move(next)), std::memory_order_release);
+  structure_dirty_.store(true);
+}
+
+std::shared_ptr<const KeyEntry> KeyRegistry::remove_digest(const Digest& digest) {
+  std::lock_guard lock(write_mu_);
+  auto cur = table();
+  auto it = cur->find(digest);
+  if (it == cur->end()) return nullptr;
+  auto removed = it->second;
+  auto next = std::make_shared<Table>(*cur);
+  next->erase(digest);
+  table_.store(std::shared_ptr<const Table>(std::move(next)), std::memory_order_release);
+  structure_dirty_.store(true);
+  return removed;
+}
+
+std::shared_ptr<const KeyEntry> KeyRegistry::remove(std::string_view api_key) {
+  if (!find(api_key)) return nullptr;
+  return remove_digest(key_digest(api_key));
+}
+
+std::shared_ptr<const KeyEntry> KeyRegistry::remove_user(std::string_view user_id) {
+  for (const auto& [d, e] : *table())
+    if (e->user_id == user_id) return remove_digest(d);
+  return nullptr;
+}
+
+std::vector<std::shared_ptr<const KeyEntry>> KeyRegistry::entries() const {
+  std::vector<std::shared_ptr<const KeyEntry>> out;
+  auto t = table();
+  out.reserve(t->size());
+  for (const auto& [_, e] : *t) out.push_back(e);
+  return out;
 }
 
 bool KeyRegistry::has_admin() const {

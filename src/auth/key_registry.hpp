@@ -14,15 +14,21 @@
 #include <vector>
 
 #include "config/data_files.hpp"
+#include "limits/lease.hpp"
 #include "limits/rate_limiter.hpp"
 
 namespace anygpt::auth {
 
 // Live usage of one key. Bumped with relaxed atomics from any thread; read by the flusher.
+// With shared state (Redis), `token_usage`/`request_count` are the shared totals as last seen
+// plus this instance's `unsynced_*` deltas, which the sync engine drains and pushes.
 struct KeyCounters {
   std::atomic<std::int64_t> token_usage{0};
   std::atomic<std::int64_t> request_count{0};
-  limits::RateState rate;  // rps/rpm/rpd windows, shared by every route of the key
+  std::atomic<std::int64_t> unsynced_tokens{0};
+  std::atomic<std::int64_t> unsynced_requests{0};
+  limits::RateState rate;    // rps/rpm/rpd windows of this instance, shared by every route of the key
+  limits::LeaseState lease;  // this instance's slice of the shared (Redis) budget
 };
 
 // One user key. Immutable once published; counters are shared and atomic.
@@ -40,6 +46,10 @@ using Digest = std::array<unsigned char, 32>;
 
 // SHA-256 of a key: the lookup index, so lookups never compare raw key bytes early-exit.
 Digest key_digest(std::string_view key);
+
+// The digest in lower-case hex (64 characters), and back (nullopt when malformed).
+std::string digest_hex(const Digest& d);
+std::optional<Digest> digest_from_hex(std::string_view hex);
 
 // HMAC-SHA256(secret, key) in hex: the fingerprint used in logs and /v1/keys/me.
 std::string key_fingerprint(std::string_view secret, std::string_view key);
@@ -61,6 +71,16 @@ class KeyRegistry {
 
   // Adds a key. Fails (returns false) if the key or the user id already exists.
   bool add(const config::KeyRecord& record);
+  // Adds or replaces a key known elsewhere (another instance, the shared store): no user-id
+  // check, live counters kept when the key is already present.
+  void upsert(const config::KeyRecord& record);
+  // Removes the key (by raw key, or the first key of a user id). Returns what was removed.
+  std::shared_ptr<const KeyEntry> remove(std::string_view api_key);
+  std::shared_ptr<const KeyEntry> remove_user(std::string_view user_id);
+  std::shared_ptr<const KeyEntry> remove_digest(const Digest& digest);
+
+  // Every entry of the current snapshot.
+  std::vector<std::shared_ptr<const KeyEntry>> entries() const;
 
   bool has_admin() const;
 
@@ -68,6 +88,8 @@ class KeyRegistry {
   static void account(const KeyEntry& key, std::int64_t tokens) {
     key.counters->token_usage.fetch_add(tokens, std::memory_order_relaxed);
     key.counters->request_count.fetch_add(1, std::memory_order_relaxed);
+    key.counters->unsynced_tokens.fetch_add(tokens, std::memory_order_relaxed);
+    key.counters->unsynced_requests.fetch_add(1, std::memory_order_relaxed);
   }
 
   // Everything, for persistence (usage read from the live counters).

@@ -84,7 +84,7 @@ const std::vector<Var>& vars() {
                  "excluded-errors.json",
                  &Config::data_dir),
       Var{"DATA_SOURCE_PREFERENCE", "filesystem",
-          "filesystem | redis (redis: not implemented yet, see docs/STORAGE.md)",
+          "filesystem | redis (keys, usage, rate limits shared through Redis; see docs/STORAGE.md)",
           [](Config& c, const std::string& v) -> std::optional<std::string> {
             if (v == "filesystem")
               c.data_source = DataSource::kFilesystem;
@@ -94,6 +94,23 @@ const std::vector<Var>& vars() {
               return "'" + v + "' is not one of filesystem, redis";
             return std::nullopt;
           }},
+      string_var("REDIS_URL", "127.0.0.1:6379", "Redis: host:port, redis://[user:pass@]host:port/db or rediss://",
+                 &Config::redis_url),
+      string_var("REDIS_USERNAME", "(unset)", "Redis ACL user", &Config::redis_username),
+      string_var("REDIS_PASSWORD", "(unset)", "Redis password", &Config::redis_password),
+      int_var("REDIS_DB", "0", "Redis database number", &Config::redis_db, 0, 1000000),
+      bool_var("REDIS_TLS", "TLS to Redis (certificate verified against the system CA store)", &Config::redis_tls,
+               "false"),
+      int_var("REDIS_SYNC_INTERVAL_MS", "200", "how often usage is pushed to and pulled from Redis, ms",
+              &Config::redis_sync_interval_ms, 10, 60000),
+      bool_var("ERROR_LOG_TO_REDIS", "also push error-log lines to a capped Redis list", &Config::error_log_to_redis,
+               "false"),
+      string_var("REDIS_ERROR_LOG_KEY", "api:error_logs", "the Redis list for error-log lines",
+                 &Config::redis_error_log_key),
+      int_var("REDIS_ERROR_LOG_MAX_ENTRIES", "1000", "length cap of that list", &Config::redis_error_log_max_entries, 1,
+              10000000),
+      int_var("ERROR_LOG_MAX_BYTES", "10485760", "logs/api-error.jsonl is rotated to .1 past this size",
+              &Config::error_log_max_bytes, 1024, 1LL << 40),
       int_var("WORKER_THREADS", "1", "event-loop threads (each accepts with SO_REUSEPORT)", &Config::worker_threads, 1,
               256),
       int_var("UPSTREAM_TIMEOUT_MS", "120000", "cap on one whole upstream call, ms", &Config::upstream_timeout_ms, 1,

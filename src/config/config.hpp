@@ -43,6 +43,17 @@ struct Config {
   int disable_provider_after_models = 2;           // open models that take their provider out
   std::int64_t model_caps_refresh_ms = 5000;       // models.json reload + provider counts refresh
 
+  // Shared state in Redis (DATA_SOURCE_PREFERENCE=redis; docs/STORAGE.md).
+  std::string redis_url = "127.0.0.1:6379";  // host:port, redis://, rediss://
+  std::string redis_username, redis_password;
+  int redis_db = -1;                          // -1: as the URL says (default 0)
+  bool redis_tls = false;                     // also implied by rediss://
+  std::int64_t redis_sync_interval_ms = 200;  // usage push / pull period
+  bool error_log_to_redis = false;
+  std::string redis_error_log_key = "api:error_logs";
+  std::int64_t redis_error_log_max_entries = 1000;
+  std::int64_t error_log_max_bytes = 10LL * 1024 * 1024;  // logs/api-error.jsonl rotation size
+
   std::int64_t max_body_bytes = 50LL * 1024 * 1024;
   std::int64_t flush_interval_ms = 1000;
   std::int64_t shutdown_timeout_ms = 10000;

@@ -2,6 +2,7 @@
 
 #include "core/json_text.hpp"
 
+#include <sys/stat.h>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -9,6 +10,7 @@
 #include <ctime>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace anygpt::core {
@@ -38,13 +40,20 @@ class Writer {
     }
     cv_.notify_one();
     thread_.join();
+    if (error_file_) std::fclose(error_file_);
   }
-  void push(std::string line) {
+  void push(std::string line, bool to_error_log = false) {
     {
       std::lock_guard lock(mu_);
-      queue_.push_back(std::move(line));
+      if (to_error_log && error_path_.empty()) return;
+      queue_.push_back({std::move(line), to_error_log});
     }
     cv_.notify_one();
+  }
+  void set_error_log(std::string path, std::int64_t max_bytes) {
+    std::lock_guard lock(mu_);
+    error_path_ = std::move(path);
+    error_max_ = max_bytes;
   }
   void flush() {
     std::unique_lock lock(mu_);
@@ -58,22 +67,57 @@ class Writer {
     for (;;) {
       cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
       if (queue_.empty() && stop_) return;
-      std::deque<std::string> batch;
+      std::deque<Entry> batch;
       batch.swap(queue_);
       writing_ = true;
+      std::string error_path = error_path_;
       lock.unlock();
-      for (auto& l : batch) std::fwrite(l.data(), 1, l.size(), stderr);
+      for (auto& e : batch) {
+        if (e.to_error_log)
+          append_error(error_path, e.line);
+        else
+          std::fwrite(e.line.data(), 1, e.line.size(), stderr);
+      }
       std::fflush(stderr);
+      if (error_file_) std::fflush(error_file_);
       lock.lock();
       writing_ = false;
       drained_.notify_all();
     }
   }
 
+  // Writer thread only: the open error log and its size.
+  void append_error(const std::string& path, const std::string& line) {
+    if (!error_file_) {
+      ::mkdir(path.substr(0, path.rfind('/')).c_str(), 0755);
+      error_file_ = std::fopen(path.c_str(), "a");
+      if (!error_file_) return;
+      struct stat st {};
+      error_size_ = ::stat(path.c_str(), &st) == 0 ? st.st_size : 0;
+    }
+    if (error_size_ > 0 && error_size_ + static_cast<std::int64_t>(line.size()) > error_max_) {
+      std::fclose(error_file_);
+      std::rename(path.c_str(), (path + ".1").c_str());
+      error_file_ = std::fopen(path.c_str(), "a");
+      error_size_ = 0;
+      if (!error_file_) return;
+    }
+    std::fwrite(line.data(), 1, line.size(), error_file_);
+    error_size_ += static_cast<std::int64_t>(line.size());
+  }
+
+  struct Entry {
+    std::string line;
+    bool to_error_log;
+  };
   std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable drained_;
-  std::deque<std::string> queue_;
+  std::deque<Entry> queue_;
+  std::string error_path_;
+  std::int64_t error_max_ = 10 * 1024 * 1024;
+  std::FILE* error_file_ = nullptr;
+  std::int64_t error_size_ = 0;
   bool stop_ = false;
   bool writing_ = false;
   std::thread thread_;
@@ -122,6 +166,15 @@ void log(LogLevel level, std::string_view message, std::string_view fields_json)
 
 void flush_log() {
   writer().flush();
+}
+
+void set_error_log(std::string path, std::int64_t max_bytes) {
+  writer().set_error_log(std::move(path), max_bytes);
+}
+
+void error_log(std::string json_line) {
+  json_line += '\n';
+  writer().push(std::move(json_line), true);
 }
 
 }  // namespace anygpt::core

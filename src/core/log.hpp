@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -14,5 +15,10 @@ void set_log_level(LogLevel level);
 bool log_enabled(LogLevel level);
 void log(LogLevel level, std::string_view message, std::string_view fields_json = {});
 void flush_log();
+
+// The error log: JSON lines (one per failed request) appended to `path` by the same background
+// writer, rotated to `path` + ".1" once it passes `max_bytes`. Lines are dropped until set.
+void set_error_log(std::string path, std::int64_t max_bytes);
+void error_log(std::string json_line);  // REQUIRES: one JSON object, no newline
 
 }  // namespace anygpt::core

@@ -266,7 +266,8 @@ boost::asio::awaitable<StreamEnd> pump_events(server::Exchange& ex, upstream::St
       end.kind = StreamEnd::Kind::kBroken;
       auto err = piece.error();
       err.message = "Provider '" + c.provider->provider.id + "' stream failed after it started: " + err.message;
-      co_await ex.write_chunk(oai::stream_error_event(err));
+      std::string event = oai::stream_error_event(err);
+      co_await ex.write_chunk(event);
       co_return end;
     }
     if (piece->empty()) break;
@@ -299,13 +300,18 @@ boost::asio::awaitable<StreamEnd> pump_events(server::Exchange& ex, upstream::St
       out.append(ev->data(), ev->size());
       out += "\n\n";
     }
-    if (!out.empty() && !co_await ex.write_chunk(out)) {
+    if (out.empty()) continue;
+    const bool written = co_await ex.write_chunk(out);
+    if (!written) {
       end.kind = StreamEnd::Kind::kClientGone;
       co_return end;
     }
   }
   // The provider ended the body cleanly: the answer is complete even without its [DONE].
-  if (!done_seen && !co_await ex.write_chunk("data: [DONE]\n\n")) end.kind = StreamEnd::Kind::kClientGone;
+  if (!done_seen) {
+    const bool written = co_await ex.write_chunk("data: [DONE]\n\n");
+    if (!written) end.kind = StreamEnd::Kind::kClientGone;
+  }
   co_return end;
 }
 
@@ -368,7 +374,8 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
   server::Headers headers;
   if (a.caller.key->is_admin()) headers.emplace_back("x-anygpt-provider", a.c.provider->provider.id);
   rep.answered = true;
-  if (!co_await ex.begin_stream(200, "text/event-stream", std::move(headers))) {
+  const bool begun = co_await ex.begin_stream(200, "text/event-stream", std::move(headers));
+  if (!begun) {
     rep.obs.outcome = routing::Outcome::kNeutral;
     co_return rep;
   }
@@ -412,7 +419,9 @@ std::string capability_gap(const routing::ModelRule& rule, unsigned required) {
 boost::asio::awaitable<void> chat_completions(Gateway& gw, server::Exchange& ex, upstream::Client& client) {
   auto caller = authenticate(gw, ex, true);
   if (!caller) co_return co_await reply_error(ex, caller.error());
-  if (auto denied = admit(*caller, ex)) co_return co_await reply_error(ex, *denied);
+  // (co_await only as a whole statement: GCC 12 miscompiles it inside conditions.)
+  auto denied = co_await admit(gw, *caller, ex);
+  if (denied) co_return co_await reply_error(ex, *denied);
 
   json::error_code ec;
   json::monotonic_resource arena;  // one block for the whole parsed request, freed at once
@@ -483,7 +492,11 @@ boost::asio::awaitable<void> chat_completions(Gateway& gw, server::Exchange& ex,
         ++attempt_no;
         AttemptContext actx{gw, client, *caller, *info, c, body.view, deadline, retried, last};
         auto t0 = Clock::now();
-        auto rep = info->stream ? co_await try_stream(ex, actx) : co_await try_plain(ex, actx);
+        AttemptReport rep;
+        if (info->stream)
+          rep = co_await try_stream(ex, actx);
+        else
+          rep = co_await try_plain(ex, actx);
         rep.obs.wall_ms = wall_ms();
         board.record(ticket, rep.obs, Clock::now());
         log_attempt(ex, c, model, attempt_no, rep.obs.outcome, rep.answered ? "answered" : last.message,
@@ -509,15 +522,17 @@ boost::asio::awaitable<void> chat_completions(Gateway& gw, server::Exchange& ex,
     auto wait_s =
         std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(next - Clock::now()).count() + 1);
     ex.add_header("Retry-After", std::to_string(wait_s));
-    co_return co_await reply_error(
-        ex, make_error(ErrorKind::kUpstreamUnavailable,
-                       "Every provider of '" + info->model +
-                           "' is temporarily out of rotation after repeated failures; retry in " +
-                           std::to_string(wait_s) + " s",
-                       {}, "no_healthy_provider"));
+    auto e = make_error(ErrorKind::kUpstreamUnavailable,
+                        "Every provider of '" + info->model +
+                            "' is temporarily out of rotation after repeated failures; retry in " +
+                            std::to_string(wait_s) + " s",
+                        {}, "no_healthy_provider");
+    record_failure(gw, ex, *caller, e, core::http_status(e.kind));
+    co_return co_await reply_error(ex, e);
   }
   if (last.kind != ErrorKind::kUpstreamTimeout && last.kind != ErrorKind::kUpstreamUnavailable)
     last.kind = ErrorKind::kUpstreamError;
+  record_failure(gw, ex, *caller, last, core::http_status(last.kind));
   co_await reply_error(ex, last);
 }
 

@@ -1,6 +1,10 @@
 #include "pipeline/gateway.hpp"
 
+#include <boost/json.hpp>
+
+#include "core/log.hpp"
 #include "formats/openai/openai.hpp"
+#include "pipeline/shared_state.hpp"
 
 namespace anygpt::pipeline {
 using core::ErrorKind;
@@ -49,9 +53,29 @@ core::Result<Caller> authenticate(const Gateway& gw, const server::Exchange& ex,
   return caller;
 }
 
-std::optional<core::Error> admit(const Caller& caller, server::Exchange& ex) {
+boost::asio::awaitable<std::optional<core::Error>> admit(const Gateway& gw, const Caller& caller,
+                                                         server::Exchange& ex) {
   const auto& tier = *caller.tier;
-  auto d = caller.key->counters->rate.admit({tier.rps, tier.rpm, tier.rpd}, limits::Clock::now());
+  limits::RateLimits lim{tier.rps, tier.rpm, tier.rpd};
+  auto& counters = *caller.key->counters;
+  limits::Decision d;
+  bool decided = false;
+  if (gw.shared && gw.shared->up() && (lim.rps > 0 || lim.rpm > 0 || lim.rpd > 0)) {
+    auto taken = counters.lease.take(limits::Clock::now());
+    if (!taken.need_lease) {
+      d = taken.decision;
+      decided = true;
+    } else {
+      // (co_await only as a whole statement: GCC 12 miscompiles it inside conditions.)
+      auto grant = co_await gw.shared->lease(auth::digest_hex(auth::key_digest(caller.key->api_key)), lim,
+                                             limits::lease_size(lim));
+      if (grant) {
+        d = counters.lease.grant_and_take(*grant, limits::Clock::now());
+        decided = true;
+      }
+    }
+  }
+  if (!decided) d = counters.rate.admit(lim, limits::Clock::now());
   if (d.limit > 0) {
     ex.add_header("x-ratelimit-limit-requests", std::to_string(d.limit));
     ex.add_header("x-ratelimit-remaining-requests", std::to_string(d.remaining));
@@ -62,14 +86,35 @@ std::optional<core::Error> admit(const Caller& caller, server::Exchange& ex) {
     ex.add_header("x-ratelimit-limit-tokens", std::to_string(*tier.max_tokens));
     ex.add_header("x-ratelimit-remaining-tokens", std::to_string(std::max<std::int64_t>(0, *tier.max_tokens - used)));
   }
-  if (d.allowed) return std::nullopt;
+  if (d.allowed) co_return std::nullopt;
   auto seconds = (d.retry_after.count() + 999) / 1000;
   ex.add_header("Retry-After", std::to_string(seconds));
-  return make_error(ErrorKind::kRateLimited,
-                    "Rate limit exceeded for tier '" + caller.key->tier + "' (" + std::to_string(tier.rps) + "/s, " +
-                        std::to_string(tier.rpm) + "/min, " + std::to_string(tier.rpd) + "/day); retry after " +
-                        std::to_string(seconds) + " s",
-                    {}, "rate_limit_exceeded");
+  co_return make_error(ErrorKind::kRateLimited,
+                       "Rate limit exceeded for tier '" + caller.key->tier + "' (" + std::to_string(tier.rps) + "/s, " +
+                           std::to_string(tier.rpm) + "/min, " + std::to_string(tier.rpd) + "/day); retry after " +
+                           std::to_string(seconds) + " s",
+                       {}, "rate_limit_exceeded");
+}
+
+void record_failure(const Gateway& gw, const server::Exchange& ex, const Caller& caller, const core::Error& error,
+                    unsigned status) {
+  auto target = ex.request().target();
+  auto path = std::string_view(target.data(), target.size());
+  path = path.substr(0, path.find('?'));
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+  boost::json::object o{
+      {"timestamp", now.count()},
+      {"requestId", ex.request_id()},
+      {"requestMethod", std::string(ex.request().method_string())},
+      {"requestUrl", path},
+      {"status", status},
+      {"errorMessage", error.message},
+      {"code", error.code},
+      {"provider", error.provider},
+      {"apiKeyHash", auth::key_fingerprint(gw.config.api_key_hash_secret, caller.key->api_key).substr(0, 12)}};
+  auto line = boost::json::serialize(o);
+  if (gw.shared) gw.shared->error_logged(line);
+  core::error_log(std::move(line));
 }
 
 boost::asio::awaitable<void> reply_error(server::Exchange& ex, const core::Error& error) {

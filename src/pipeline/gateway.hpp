@@ -19,6 +19,7 @@
 
 namespace anygpt::pipeline {
 
+class SharedState;
 using Tiers = std::map<std::string, config::Tier>;
 
 // Lower-cased excluded-errors.json patterns: failures whose text contains one neither count
@@ -41,6 +42,7 @@ struct Gateway {
   std::unique_ptr<routing::HealthBoard> health;                  // slots fixed by providers.json at start
   std::atomic<std::shared_ptr<const ExcludedErrors>> excluded_errors;
   routing::RetryPolicy retry;
+  SharedState* shared = nullptr;  // set in Redis mode (owned by main)
   std::atomic<bool> ready{false};
   std::function<void()> request_flush;  // asks the background writer to persist keys now
   // Asks the background thread to re-read models.json and refresh its provider counts now;
@@ -64,8 +66,15 @@ core::Result<Caller> authenticate(const Gateway& gw, const server::Exchange& ex,
 
 // Applies the caller's tier rate limits (one budget for every route of the key) and adds the
 // x-ratelimit-* headers to the answer. A denial is kRateLimited with a Retry-After header and
-// consumes nothing.
-std::optional<core::Error> admit(const Caller& caller, server::Exchange& ex);
+// consumes nothing. With shared state up, the budget is shared by every instance (a lease from
+// Redis when the local slice is used up: the only wait); otherwise it is this process's own.
+boost::asio::awaitable<std::optional<core::Error>> admit(const Gateway& gw, const Caller& caller, server::Exchange& ex);
+
+// Appends a failed request (status >= 500, or a stream broken mid-way) to the error log
+// (logs/api-error.jsonl, and the Redis list with ERROR_LOG_TO_REDIS): request id, method, path
+// without query, status, error, provider and the key's fingerprint, never the key.
+void record_failure(const Gateway& gw, const server::Exchange& ex, const Caller& caller, const core::Error& error,
+                    unsigned status);
 
 // Sends `error` in OpenAI's shape with its status.
 boost::asio::awaitable<void> reply_error(server::Exchange& ex, const core::Error& error);

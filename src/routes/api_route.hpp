@@ -26,6 +26,9 @@ std::vector<ApiRoute> admin_routes(pipeline::Gateway& gw);
 // /health, /ready and the OpenAPI document describing `all` (plus themselves).
 std::vector<ApiRoute> meta_routes(pipeline::Gateway& gw, std::vector<ApiRoute>& all);
 
+// The gateway's state in Prometheus' text format (GET /metrics).
+std::string metrics_text(const pipeline::Gateway& gw);
+
 // An OpenAPI 3.1 document listing exactly `routes`.
 std::string openapi_document(const std::vector<ApiRoute>& routes);
 

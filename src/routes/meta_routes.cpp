@@ -2,6 +2,7 @@
 #include <boost/json.hpp>
 #include <memory>
 
+#include "pipeline/shared_state.hpp"
 #include "routes/api_route.hpp"
 
 namespace anygpt::routes {
@@ -42,6 +43,47 @@ std::string openapi_document(const std::vector<ApiRoute>& routes) {
   return json::serialize(doc);
 }
 
+namespace {
+void gauge(std::string& out, const char* name, const char* help, std::int64_t value, const char* type = "gauge") {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+  out += name;
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+}  // namespace
+
+// The gateway's state in Prometheus' text format.
+std::string metrics_text(const pipeline::Gateway& gw) {
+  std::string out;
+  gauge(out, "anygpt_ready", "1 when serving", gw.ready.load() ? 1 : 0);
+  gauge(out, "anygpt_keys", "user keys known", static_cast<std::int64_t>(gw.keys->entries().size()));
+  if (gw.shared) {
+    auto m = gw.shared->metrics();
+    gauge(out, "anygpt_redis_up", "1 when Redis is reachable (0: degraded, serving from local state)", m.up ? 1 : 0);
+    gauge(out, "anygpt_redis_connects_total", "successful (re)connections to Redis",
+          static_cast<std::int64_t>(m.connects), "counter");
+    gauge(out, "anygpt_redis_outages_total", "times Redis became unreachable", static_cast<std::int64_t>(m.disconnects),
+          "counter");
+    gauge(out, "anygpt_redis_usage_batches_total", "usage batches applied in Redis",
+          static_cast<std::int64_t>(m.batches_pushed), "counter");
+    gauge(out, "anygpt_redis_lease_requests_total", "rate-limit leases asked from Redis",
+          static_cast<std::int64_t>(m.lease_requests), "counter");
+    gauge(out, "anygpt_redis_lease_failures_total", "leases that fell back to local limits",
+          static_cast<std::int64_t>(m.lease_failures), "counter");
+    gauge(out, "anygpt_redis_pending_ops", "changes waiting for Redis", m.pending_ops);
+  }
+  return out;
+}
+
 std::vector<ApiRoute> meta_routes(pipeline::Gateway& gw, std::vector<ApiRoute>& all) {
   auto* g = &gw;
   std::vector<ApiRoute> out;
@@ -50,14 +92,22 @@ std::vector<ApiRoute> meta_routes(pipeline::Gateway& gw, std::vector<ApiRoute>& 
                    co_await ex.reply(server::Response{200, "application/json", R"({"status":"ok"})", {}});
                  }});
   out.push_back(
-      {verb::get, "/ready", "Readiness: data loaded and accepting traffic", Access::kPublic,
+      {verb::get, "/ready", "Readiness: data loaded and accepting traffic; storage state", Access::kPublic,
        [g](server::Exchange& ex) -> boost::asio::awaitable<void> {
          bool ready = g->ready.load();
-         json::object body{{"status", ready ? "ready" : "not_ready"},
-                           {"storage", "filesystem"},
+         bool degraded = g->shared && !g->shared->up();
+         json::object body{{"status", !ready     ? "not_ready"
+                                      : degraded ? "degraded"
+                                                 : "ready"},
+                           {"storage", g->shared ? "redis" : "filesystem"},
                            {"providers", g->catalog.load()->provider_count()}};
+         if (g->shared) body["redis"] = degraded ? "unreachable" : "connected";
          co_await ex.reply(server::Response{ready ? 200u : 503u, "application/json", json::serialize(body), {}});
        }});
+  out.push_back({verb::get, "/metrics", "Prometheus metrics", Access::kPublic,
+                 [g](server::Exchange& ex) -> boost::asio::awaitable<void> {
+                   co_await ex.reply(server::Response{200, "text/plain; version=0.0.4", metrics_text(*g), {}});
+                 }});
   // The document lists every route, including the two that serve it.
   auto doc = std::make_shared<std::string>();
   auto serve_doc = [doc](server::Exchange& ex) -> boost::asio::awaitable<void> {

@@ -5,6 +5,7 @@
 #include "core/log.hpp"
 #include "formats/openai/openai.hpp"
 #include "pipeline/chat.hpp"
+#include "pipeline/shared_state.hpp"
 #include "routes/api_route.hpp"
 
 namespace anygpt::routes {
@@ -28,7 +29,8 @@ json::value nullable(const std::optional<double>& v) {
 awaitable<void> keys_me(pipeline::Gateway& gw, server::Exchange& ex) {
   auto caller = pipeline::authenticate(gw, ex, false);  // exhausted keys may still look themselves up
   if (!caller) co_return co_await pipeline::reply_error(ex, caller.error());
-  if (auto denied = pipeline::admit(*caller, ex)) co_return co_await pipeline::reply_error(ex, *denied);
+  auto denied = co_await pipeline::admit(gw, *caller, ex);  // (not inside the condition: GCC 12)
+  if (denied) co_return co_await pipeline::reply_error(ex, *denied);
   const auto& key = *caller->key;
   const auto& tier = *caller->tier;
   auto used = key.counters->token_usage.load(std::memory_order_relaxed);
@@ -91,6 +93,7 @@ awaitable<void> generate_key(pipeline::Gateway& gw, server::Exchange& ex) {
   if (!gw.keys->add(rec))
     co_return co_await pipeline::reply_error(
         ex, make_error(ErrorKind::kConflict, "User '" + rec.user_id + "' already has a key", "userId", "user_exists"));
+  if (gw.shared) gw.shared->key_added(rec);
   if (gw.request_flush) gw.request_flush();
   core::log(core::LogLevel::kInfo, "api key generated",
             "\"user_id\":" + json::serialize(json::value(rec.user_id)) + ",\"fingerprint\":\"" +

@@ -150,7 +150,8 @@ void HealthBoard::record(const Ticket& t, const Observation& obs, Clock::time_po
   if (!t.valid) return;
   auto [p, s] = slots_.at(t.slot);
   s->in_flight.fetch_sub(1, std::memory_order_relaxed);
-  std::lock_guard lock(p->mu);
+  std::unique_lock lock(p->mu);
+  bool model_opened = false, provider_opened = false;
   bool rechecked = s->recheck_in_flight && t.model_probe;
   if (rechecked) s->recheck_in_flight = false;
   switch (obs.outcome) {
@@ -179,16 +180,18 @@ void HealthBoard::record(const Ticket& t, const Observation& obs, Clock::time_po
     case Outcome::kFailure:
       s->signals.add(obs, true, now, policy_.ema);
       p->signals.add(obs, true, now, policy_.ema);
-      s->breaker.on_failure(now, policy_.model_breaker);
-      if (t.provider_probe) p->breaker.on_failure(now, policy_.provider_breaker);
+      model_opened = s->breaker.on_failure(now, policy_.model_breaker);
+      if (t.provider_probe) provider_opened = p->breaker.on_failure(now, policy_.provider_breaker);
       break;
     case Outcome::kCredentials:
       s->signals.add(obs, true, now, policy_.ema);
       p->signals.add(obs, true, now, policy_.ema);
-      if (policy_.provider_auto_disable)
+      if (policy_.provider_auto_disable) {
         p->breaker.trip(now, policy_.provider_breaker);
-      else
-        s->breaker.on_failure(now, policy_.model_breaker);
+        provider_opened = true;
+      } else {
+        model_opened = s->breaker.on_failure(now, policy_.model_breaker);
+      }
       if (t.model_probe) s->breaker.release_probe(now);
       break;
     case Outcome::kRateLimited:
@@ -202,6 +205,30 @@ void HealthBoard::record(const Ticket& t, const Observation& obs, Clock::time_po
   }
   update_open_models(*p);
   dirty_.store(true, std::memory_order_release);
+  if (!on_open_ || (!model_opened && !provider_opened)) return;
+  auto model_for = std::chrono::duration_cast<std::chrono::milliseconds>(s->breaker.open_until() - now);
+  auto provider_for = std::chrono::duration_cast<std::chrono::milliseconds>(p->breaker.open_until() - now);
+  std::string provider_id = p->id, model_id = s->model_id;
+  lock.unlock();
+  if (provider_opened) on_open_(provider_id, "", provider_for);
+  if (model_opened) on_open_(provider_id, model_id, model_for);
+}
+
+void HealthBoard::force_open(std::string_view provider, std::string_view model, std::chrono::milliseconds duration,
+                             Clock::time_point now) {
+  for (auto& pp : providers_) {
+    auto& p = *pp;
+    if (p.id != provider) continue;
+    std::lock_guard lock(p.mu);
+    if (model.empty()) {
+      p.breaker.rest_until(now + duration);
+    } else {
+      for (auto& s : p.pairs)
+        if (s->model_id == model) s->breaker.rest_until(now + duration);
+      update_open_models(p);
+    }
+    dirty_.store(true, std::memory_order_release);
+  }
 }
 
 bool HealthBoard::observed(std::size_t slot) const {

@@ -6,10 +6,12 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "routing/breaker.hpp"
@@ -96,6 +98,16 @@ class HealthBoard {
   // When the earliest blocked pair among `slots` may be probed again.
   Clock::time_point next_probe(const std::vector<std::size_t>& slots, Clock::time_point now) const;
 
+  // Called (outside any lock, on the recording thread) when a circuit opens here: model = ""
+  // for the whole provider. Set once before serving; used to tell other instances.
+  using OpenListener =
+      std::function<void(const std::string& provider, const std::string& model, std::chrono::milliseconds duration)>;
+  void set_open_listener(OpenListener listener) { on_open_ = std::move(listener); }
+  // Opens a circuit another instance opened (model "" = the whole provider) for `duration`,
+  // without counting a failure here; it is probed here after that like any open circuit.
+  void force_open(std::string_view provider, std::string_view model, std::chrono::milliseconds duration,
+                  Clock::time_point now);
+
   // Stats of every provider for providers.json, and whether anything changed since the last
   // call (clears the flag).
   std::vector<ProviderStats> snapshot(Clock::time_point now) const;
@@ -118,6 +130,7 @@ class HealthBoard {
   std::vector<std::unique_ptr<ProviderState>> providers_;
   std::vector<SlotRef> slots_;
   std::atomic<bool> dirty_{false};
+  OpenListener on_open_;
 };
 
 }  // namespace anygpt::routing

@@ -215,3 +215,33 @@ export function connectionsTo(port, pid) {
 
 // How many of those connections there are.
 export const establishedTo = (port, pid) => connectionsTo(port, pid).length;
+
+// ---- Redis (a real redis-server on a free loopback port) ----
+import { execFileSync } from 'node:child_process';
+
+// Starts redis-server; with `dir` and appendonly, data survives a SIGKILL + restart on that dir.
+export async function startRedis({ port, dir, appendonly = false } = {}) {
+  port = port ?? await freePort();
+  dir = dir ?? mkdtempSync(join(tmpdir(), 'anygpt-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir,
+                '--appendonly', appendonly ? 'yes' : 'no', '--appendfsync', 'always'];
+  const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(proc);
+  let out = '';
+  await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10000);
+    proc.stdout.on('data', (d) => { out += d; if (out.includes('Ready to accept connections')) { clearTimeout(t); resolve(); } });
+    proc.on('exit', (code) => { clearTimeout(t); reject(new Error(`redis-server exited (${code}): ${out}`)); });
+  });
+  proc.removeAllListeners('exit');
+  const exited = new Promise((r) => proc.on('exit', () => { running.delete(proc); r(); }));
+  return {
+    port, dir, proc, url: `127.0.0.1:${port}`,
+    cli: (...cmd) => execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...cmd.map(String)], { encoding: 'utf8' }).trim(),
+    async stop(signal = 'SIGTERM') { if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal); await exited; },
+  };
+}
+
+// SHA-256 hex of a key: its id in anygpt's Redis layout.
+import { createHash } from 'node:crypto';
+export const digestOf = (key) => createHash('sha256').update(key).digest('hex');
