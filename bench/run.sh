@@ -16,6 +16,7 @@
 #   STREAM_CONCURRENCY, STREAM_ROUNDS, STREAM_WARMUP_ROUNDS                   default 64, 5, 1
 #   STREAM_CHUNKS, STREAM_CHUNK_MS  mock stream shape                         default 50, 10
 #   SKIP_STREAM=1   skip the streaming scenario
+#   DATA_SOURCE     filesystem | redis (redis: a redis-server on a free port; anygpt in Redis mode)
 #   BUILD_DIR       where anygpt and anygpt-mock are                          default <repo>/build
 #   NGINX           nginx binary                                              default /usr/sbin/nginx
 #   RESULTS_DIR     where the raw JSON goes                                   default bench/results
@@ -38,6 +39,7 @@ STREAM_CONCURRENCY=${STREAM_CONCURRENCY:-64}
 STREAM_ROUNDS=${STREAM_ROUNDS:-5}
 STREAM_WARMUP_ROUNDS=${STREAM_WARMUP_ROUNDS:-1}
 STREAM_CHUNKS=${STREAM_CHUNKS:-50}
+DATA_SOURCE=${DATA_SOURCE:-filesystem}
 STREAM_CHUNK_MS=${STREAM_CHUNK_MS:-10}
 SKIP_STREAM=${SKIP_STREAM:-0}
 RESULTS_DIR=${RESULTS_DIR:-$BENCH_DIR/results}
@@ -310,7 +312,17 @@ cat >"$DATA/tiers.json" <<EOF
   "free": {"rps": 20, "rpm": 1000, "rpd": 10000, "max_tokens": 5000000, "min_provider_score": 0, "max_provider_score": 70}
 }
 EOF
-env PORT=0 HOST=$HOST DATA_DIR="$DATA" LOG_LEVEL=warn WORKER_THREADS=1 \
+REDIS_ENV=()
+if [[ $DATA_SOURCE == redis ]]; then
+  P_REDIS=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+  redis-server --port "$P_REDIS" --bind "$HOST" --save '' --appendonly no --dir "$TMP" >"$TMP/redis.log" 2>&1 &
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
+  for _ in $(seq 1 50); do redis-cli -p "$P_REDIS" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  REDIS_ENV=(DATA_SOURCE_PREFERENCE=redis "REDIS_URL=$HOST:$P_REDIS")
+  log "redis-server on :$P_REDIS (anygpt in Redis mode)"
+fi
+env PORT=0 HOST=$HOST DATA_DIR="$DATA" LOG_LEVEL=warn WORKER_THREADS=1 "${REDIS_ENV[@]}" \
   DEFAULT_ADMIN_USER_ID=bench-admin DEFAULT_ADMIN_API_KEY="$ADMIN_KEY" \
   "$BUILD_DIR/anygpt" >"$TMP/anygpt.out" 2>"$TMP/anygpt.err" &
 ANYGPT_PID=$!

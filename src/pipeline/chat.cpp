@@ -174,7 +174,7 @@ void judge_status(AttemptContext& a, AttemptReport& rep, unsigned status, const 
   rep.verdict = routing::classify_status(status, ra, a.retried, jitter(thread_rng()), a.gw.retry);
   rep.obs.outcome = rep.verdict.outcome;
   if (rep.verdict.outcome == routing::Outcome::kRateLimited) rep.obs.rest_until = Clock::now() + rep.verdict.rest;
-  if (rep.verdict.next != routing::Next::kRelay) {
+  if (rep.verdict.next == routing::Next::kRetrySame || rep.verdict.next == routing::Next::kFailOver) {
     a.last = upstream_status_error(a.c, status);
     if (rep.obs.outcome != routing::Outcome::kNeutral && is_excluded(a.gw, status, body))
       rep.obs.outcome = routing::Outcome::kNeutral;

@@ -44,6 +44,38 @@ describe('import of an AnyGPT deployment', () => {
   });
 });
 
+describe('error log', () => {
+  let mock, redis, gw;
+  const KEY = newKey();
+  before(async () => {
+    [mock, redis] = await Promise.all([startMock(), startRedis()]);
+    gw = await startGateway({
+      files: { tiers: { open: openTier(), enterprise: openTier() }, keys: userKeys({ [KEY]: { userId: 'err-user', tier: 'open' } }),
+               providers: [mockProvider(mock)], excluded: { patterns: [] } },
+      env: redisEnv(redis, { ERROR_LOG_TO_REDIS: 'true', REDIS_ERROR_LOG_MAX_ENTRIES: '2' }),
+    });
+  });
+  after(async () => { await gw?.cleanup(); await mock?.stop(); await redis?.stop(); });
+
+  test('failed requests go to logs/api-error.jsonl and a capped Redis list, without the key', async () => {
+    await mock.fault({ fault: 'status', status: 503, model: 'mock-gpt-4' });
+    for (let i = 0; i < 3; i++) await openAIError(await postChat(gw, `{"model":"mock-gpt-4","messages":[{"role":"user","content":"x"}]}`, KEY), 502);
+    const lines = await waitFor(() => {
+      try { return readFileSync(join(gw.dir, 'logs', 'api-error.jsonl'), 'utf8').trim().split('\n'); } catch { return null; }
+    });
+    assert.ok(lines && lines.length >= 3, 'three lines in the file');
+    const entry = JSON.parse(lines[0]);
+    assert.equal(entry.status, 502);
+    assert.equal(entry.requestUrl, '/v1/chat/completions');
+    assert.equal(entry.provider, 'mock-provider');
+    assert.equal(entry.apiKeyHash.length, 12);
+    assert.ok(!lines.join('').includes(KEY), 'never the key');
+    const listed = await waitFor(() => Number(redis.cli('LLEN', 'api:error_logs')) === 2);
+    assert.ok(listed, 'the Redis list is capped at REDIS_ERROR_LOG_MAX_ENTRIES');
+    assert.equal(JSON.parse(redis.cli('LINDEX', 'api:error_logs', '0')).status, 502);
+  });
+});
+
 describe('three instances on one Redis', () => {
   let mock, redis, gws = [];
   const R = 30;
