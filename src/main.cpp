@@ -126,9 +126,10 @@ void load_data(pipeline::Gateway& gw, pipeline::SharedState* shared) {
       keys = std::move(init->keys);
       providers_doc = std::move(init->providers);
       models_doc = std::move(init->models);
-      for (const char* name : {"providers.json", "models.json"})
-        if (auto err = dir.write_atomic(name, store::pretty_json(name[0] == 'p' ? providers_doc : models_doc)))
-          core::log(core::LogLevel::kWarn, std::string("cannot mirror ") + name + ": " + err->message);
+      if (auto err = dir.write_atomic("providers.json", store::pretty_json(providers_doc)))
+        core::log(core::LogLevel::kWarn, "cannot mirror providers.json: " + err->message);
+      if (auto err = dir.write_atomic("models.json", store::pretty_json(models_doc)))
+        core::log(core::LogLevel::kWarn, "cannot mirror models.json: " + err->message);
     }
   }
   gw.keys = std::make_unique<auth::KeyRegistry>(keys);

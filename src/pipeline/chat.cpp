@@ -245,6 +245,7 @@ struct StreamEnd {
   core::Usage usage;                // as reported by the provider (present=false when not)
   std::size_t delivered_chars = 0;  // text the client received, for billing without usage
   std::optional<Clock::time_point> first_event;
+  core::Error error;  // kBroken: what broke it
 };
 
 // Relays SSE events as they arrive: drops malformed chunks (logged), drops the usage-only chunk
@@ -268,6 +269,8 @@ boost::asio::awaitable<StreamEnd> pump_events(server::Exchange& ex, upstream::St
       err.message = "Provider '" + c.provider->provider.id + "' stream failed after it started: " + err.message;
       std::string event = oai::stream_error_event(err);
       co_await ex.write_chunk(event);
+      end.error = std::move(err);
+      end.error.provider = c.provider->provider.id;
       co_return end;
     }
     if (piece->empty()) break;
@@ -388,6 +391,7 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
   rep.obs.total_ms = ms_between(start, finished);
   if (end.kind == StreamEnd::Kind::kBroken) {
     rep.obs.outcome = routing::Outcome::kFailure;  // it looked fine, then broke: the provider's fault
+    record_failure(a.gw, ex, a.caller, end.error, 200);
   } else if (end.kind == StreamEnd::Kind::kClientGone) {
     rep.obs.outcome = routing::Outcome::kNeutral;
   } else {

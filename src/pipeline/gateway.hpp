@@ -70,7 +70,7 @@ core::Result<Caller> authenticate(const Gateway& gw, const server::Exchange& ex,
 // Redis when the local slice is used up: the only wait); otherwise it is this process's own.
 boost::asio::awaitable<std::optional<core::Error>> admit(const Gateway& gw, const Caller& caller, server::Exchange& ex);
 
-// Appends a failed request (status >= 500, or a stream broken mid-way) to the error log
+// Appends a failed request (status >= 500, or a stream broken mid-way: status 200) to the error log
 // (logs/api-error.jsonl, and the Redis list with ERROR_LOG_TO_REDIS): request id, method, path
 // without query, status, error, provider and the key's fingerprint, never the key.
 void record_failure(const Gateway& gw, const server::Exchange& ex, const Caller& caller, const core::Error& error,

@@ -3,7 +3,7 @@
 // asserts what the client received, how many calls each upstream saw, and what was billed.
 import { test, describe, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   startMock, startGateway, mockProvider, userKeys, newKey, sseEvents, waitFor, openAIError, openTier, postChat, sleep,
@@ -185,6 +185,11 @@ describe('routing and failover, one fault at a time', () => {
     assert.equal(u.token_usage, Math.ceil(chars / 4), 'billed the delivered text, not the whole answer');
     const pa = await waitFor(() => gw.readJson('providers.json').find((p) => p.id === 'mock-a').models.solo.errors === 1);
     assert.ok(pa, 'the cut counts as an error of mock-a/solo');
+    const logged = await waitFor(() => {
+      try { return JSON.parse(readFileSync(join(gw.dir, 'logs', 'api-error.jsonl'), 'utf8').trim().split('\n')[0]); } catch { return null; }
+    });
+    assert.equal(logged?.status, 200, 'the broken stream is in the error log');
+    assert.equal(logged.provider, 'mock-a');
   });
 
   test('stream stall: error event after the idle timeout, no [DONE], delivered text billed', async () => {
