@@ -55,7 +55,8 @@ void ensure_admin(pipeline::Gateway& gw) {
   auto tiers = gw.tiers.load();
   rec.tier = tiers->count("enterprise") ? "enterprise" : tiers->begin()->first;
   rec.api_key = cfg.default_admin_api_key.empty() ? auth::generate_api_key() : cfg.default_admin_api_key;
-  if (!gw.keys->add(rec)) {
+  bool added = gw.shared ? gw.shared->add_key(rec) : gw.keys->add(rec);
+  if (!added) {
     core::log(core::LogLevel::kWarn,
               "admin user '" + rec.user_id + "' already exists with another key; not creating one");
     return;
@@ -63,7 +64,6 @@ void ensure_admin(pipeline::Gateway& gw) {
   auto doc = config::keys_to_json(gw.keys->records());
   if (auto err = gw.data_dir.write_atomic("keys.json", store::pretty_json(doc))) die(err->message);
   gw.keys->take_dirty();
-  if (gw.shared) gw.shared->key_added(rec);
   if (cfg.default_admin_api_key.empty()) {
     std::printf(
         "==================================================================\n"

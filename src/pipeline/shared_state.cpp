@@ -206,18 +206,20 @@ void SharedState::wake() {
   asio::post(ioc_, [this] { timer_->cancel(); });
 }
 
-void SharedState::key_added(const config::KeyRecord& record) {
+bool SharedState::add_key(const config::KeyRecord& record) {
   auto d = auth::digest_hex(auth::key_digest(record.api_key));
   rl::Event e;
   e.kind = rl::Event::Kind::kKeyAdded;
   e.origin = instance_;
   e.digest = d;
   {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(mu_);  // with pull_all's removal pass: both see the key, or neither
+    if (!gw_.keys->add(record)) return false;
     ops_.push_back({"HSET", s(rl::kKeysKey), d, rl::encode_key_record(record)});
     ops_.push_back({"PUBLISH", s(rl::kEventsChannel), rl::encode_event(e)});
   }
   wake();
+  return true;
 }
 
 void SharedState::key_removed(const std::string& api_key) {
@@ -418,12 +420,6 @@ asio::awaitable<bool> SharedState::pull_all() {
   if (!all) co_return false;
   std::map<std::string, std::int64_t> usage;
   for (auto& [f, v] : pairs_of((*all)[1])) usage[f] = to_int(v);
-  std::set<std::string> pending;  // keys this instance created but Redis does not have yet
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& op : ops_)
-      if (op.size() >= 3 && op[0] == "HSET" && op[1] == rl::kKeysKey) pending.insert(op[2]);
-  }
   std::set<std::string> shared;
   for (const auto& [digest, text] : pairs_of((*all)[0])) {
     shared.insert(digest);
@@ -431,12 +427,21 @@ asio::awaitable<bool> SharedState::pull_all() {
     if (!rec) continue;
     if (!gw_.keys->find(rec->api_key)) gw_.keys->upsert(*rec);
   }
+  {
+    // Keys Redis does not have were revoked meanwhile, unless this instance created them and
+    // their write is still queued (add_key holds the same lock while adding and queueing).
+    std::lock_guard lock(mu_);
+    std::set<std::string> pending;
+    for (const auto& op : ops_)
+      if (op.size() >= 3 && op[0] == "HSET" && op[1] == rl::kKeysKey) pending.insert(op[2]);
+    for (const auto& key : gw_.keys->entries()) {
+      auto d = auth::digest_hex(auth::key_digest(key->api_key));
+      if (!shared.count(d) && !pending.count(d)) gw_.keys->remove_digest(auth::key_digest(key->api_key));
+    }
+  }
   for (const auto& key : gw_.keys->entries()) {
     auto d = auth::digest_hex(auth::key_digest(key->api_key));
-    if (!shared.count(d)) {
-      if (!pending.count(d)) gw_.keys->remove_digest(auth::key_digest(key->api_key));  // revoked meanwhile
-      continue;
-    }
+    if (!shared.count(d)) continue;
     auto& c = *key->counters;
     std::int64_t t = usage[d + ":t"], r = usage[d + ":r"];
     if (inflight_)

@@ -64,7 +64,9 @@ class SharedState {
   Metrics metrics() const;
 
   // Request threads (non-blocking): queue the change for Redis and the other instances.
-  void key_added(const config::KeyRecord& record);
+  // add_key adds to the local registry (false: key or user exists) and queues the write in one
+  // step, so a concurrent re-read of the shared keys never mistakes the new key for a revoked one.
+  bool add_key(const config::KeyRecord& record);
   void key_removed(const std::string& api_key);
   void circuit_opened(const std::string& provider, const std::string& model, std::chrono::milliseconds duration);
   void error_logged(std::string line);

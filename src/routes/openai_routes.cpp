@@ -90,10 +90,10 @@ awaitable<void> generate_key(pipeline::Gateway& gw, server::Exchange& ex) {
         ex, make_error(ErrorKind::kInvalidRequest, "Tier '" + rec.tier + "' does not exist in tiers.json", "tier",
                        "unknown_tier"));
   rec.api_key = auth::generate_api_key();
-  if (!gw.keys->add(rec))
+  bool added = gw.shared ? gw.shared->add_key(rec) : gw.keys->add(rec);
+  if (!added)
     co_return co_await pipeline::reply_error(
         ex, make_error(ErrorKind::kConflict, "User '" + rec.user_id + "' already has a key", "userId", "user_exists"));
-  if (gw.shared) gw.shared->key_added(rec);
   if (gw.request_flush) gw.request_flush();
   core::log(core::LogLevel::kInfo, "api key generated",
             "\"user_id\":" + json::serialize(json::value(rec.user_id)) + ",\"fingerprint\":\"" +
