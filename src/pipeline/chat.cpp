@@ -450,7 +450,7 @@ boost::asio::awaitable<void> chat_completions(Gateway& gw, server::Exchange& ex,
                        "messages", "model_capability_missing"));
 
   // The requested model, then its fallbacks (models.json "fallbacks"), each once.
-  std::vector<std::string> chain{info->model};
+  std::vector<std::string_view> chain{info->model};  // views into the request and the catalog
   for (const auto& f : catalog->rule(info->model).fallbacks)
     if (std::find(chain.begin(), chain.end(), f) == chain.end()) chain.push_back(f);
 
@@ -462,24 +462,22 @@ boost::asio::awaitable<void> chat_completions(Gateway& gw, server::Exchange& ex,
   int attempt_no = 0;
   bool any_capable = false;
   bool out_of_budget = false;
-  std::vector<std::size_t> blocked_slots;
   core::Error last = make_error(ErrorKind::kUpstreamUnavailable, "No provider could serve the request");
 
   for (const auto& model : chain) {
     if (out_of_budget) break;
     if (model != info->model && !capability_gap(catalog->rule(model), required).empty()) continue;
     const auto& cands = catalog->candidates(model);
-    std::vector<routing::PlanEntry> entries;
-    std::vector<std::size_t> index;  // entries[i] -> cands[index[i]]
+    std::vector<std::size_t> slots;
+    std::vector<std::size_t> index;  // slots[i] -> cands[index[i]]
     for (std::size_t i = 0; i < cands.size(); ++i) {
       if (cands[i].skipped_caps & required) continue;
-      entries.push_back({cands[i].slot, cands[i].provider->index});
+      slots.push_back(cands[i].slot);
       index.push_back(i);
-      blocked_slots.push_back(cands[i].slot);
     }
-    any_capable = any_capable || !entries.empty();
+    any_capable = any_capable || !slots.empty();
     auto order =
-        routing::plan_attempts(board, entries, band, gw.config.routing_spread_points, Clock::now(), thread_rng());
+        routing::plan_attempts(board, slots, band, gw.config.routing_spread_points, Clock::now(), thread_rng());
     for (auto e : order) {
       if (out_of_budget) break;
       const auto& c = cands[index[e]];
@@ -522,7 +520,10 @@ boost::asio::awaitable<void> chat_completions(Gateway& gw, server::Exchange& ex,
                        "capability_not_supported"));
   if (attempt_no == 0) {
     // Every provider is out of rotation after repeated failures: answer at once, say when to retry.
-    auto next = board.next_probe(blocked_slots, Clock::now());
+    std::vector<std::size_t> chain_slots;
+    for (const auto& model : chain)
+      for (const auto& c : catalog->candidates(model)) chain_slots.push_back(c.slot);
+    auto next = board.next_probe(chain_slots, Clock::now());
     auto wait_s =
         std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(next - Clock::now()).count() + 1);
     ex.add_header("Retry-After", std::to_string(wait_s));

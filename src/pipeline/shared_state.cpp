@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <charconv>
 #include <map>
 #include <set>
 
@@ -45,11 +46,9 @@ std::vector<std::pair<std::string, std::string>> pairs_of(const rl::Reply& r) {
 }
 
 std::int64_t to_int(const std::string& v) {
-  try {
-    return std::stoll(v);
-  } catch (...) {
-    return 0;
-  }
+  std::int64_t n = 0;
+  std::from_chars(v.data(), v.data() + v.size(), n);  // a malformed counter reads as 0
+  return n;
 }
 
 json::value parse_or(const std::string& text, json::value fallback) {

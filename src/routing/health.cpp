@@ -231,27 +231,19 @@ void HealthBoard::force_open(std::string_view provider, std::string_view model, 
   }
 }
 
-bool HealthBoard::observed(std::size_t slot) const {
+HealthBoard::SlotView HealthBoard::view(std::size_t slot, Clock::time_point now) const {
   auto [p, s] = slots_.at(slot);
-  std::lock_guard lock(p->mu);
-  return s->signals.observed;
-}
-
-double HealthBoard::rank(std::size_t slot, Clock::time_point now) const {
-  auto [p, s] = slots_.at(slot);
-  double base;
+  SlotView v;
   {
     std::lock_guard lock(p->mu);
-    base = s->signals.score(now, policy_.ema).value_or(kUnobservedRank);
+    v.admission = peek_locked(*p, *s, now);
+    v.observed = s->signals.observed;
+    v.rank = s->signals.score(now, policy_.ema).value_or(kUnobservedRank);
+    v.provider_score = p->signals.score(now, policy_.ema);
   }
   double load = kLoadPenaltyPerRequest * s->in_flight.load(std::memory_order_relaxed);
-  return base - std::min(load, kMaxLoadPenalty);
-}
-
-std::optional<double> HealthBoard::provider_score(std::size_t provider, Clock::time_point now) const {
-  const auto& p = *providers_.at(provider);
-  std::lock_guard lock(p.mu);
-  return p.signals.score(now, policy_.ema);
+  v.rank -= std::min(load, kMaxLoadPenalty);
+  return v;
 }
 
 Clock::time_point HealthBoard::next_probe(const std::vector<std::size_t>& slots, Clock::time_point now) const {

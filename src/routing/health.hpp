@@ -87,14 +87,21 @@ class HealthBoard {
   // Reports how the claimed use went. Always call it once per valid ticket.
   void record(const Ticket& ticket, const Observation& obs, Clock::time_point now);
 
-  // Ordering key: the pair's score minus a load penalty (3 points per request in flight, at
-  // most 30). Pairs never observed count as 75, so new providers get traffic and a measurement.
-  double rank(std::size_t slot, Clock::time_point now) const;
-  // Whether the pair has any observation (or stored stats) yet.
-  bool observed(std::size_t slot) const;
-  // The provider's own score (its pairs pooled), nullopt before any observation: tier bands
-  // (min/max_provider_score) compare against this.
-  std::optional<double> provider_score(std::size_t provider, Clock::time_point now) const;
+  // Everything ordering needs to know about a pair, read under one lock:
+  //  - admission: as peek();
+  //  - observed: whether the pair has any observation (or stored stats) yet;
+  //  - rank: the pair's score minus a load penalty (3 points per request in flight, at most 30);
+  //    pairs never observed count as 75, so new providers get traffic and a measurement;
+  //  - provider_score: the provider's own score (its pairs pooled), nullopt before any
+  //    observation: tier bands (min/max_provider_score) compare against this.
+  struct SlotView {
+    Admission admission = Admission::kBlocked;
+    bool observed = false;
+    double rank = 0;
+    std::optional<double> provider_score;
+  };
+  SlotView view(std::size_t slot, Clock::time_point now) const;
+  double rank(std::size_t slot, Clock::time_point now) const { return view(slot, now).rank; }
   // When the earliest blocked pair among `slots` may be probed again.
   Clock::time_point next_probe(const std::vector<std::size_t>& slots, Clock::time_point now) const;
 

@@ -35,24 +35,21 @@ void order_group(std::vector<Ranked>& group, double spread, std::mt19937_64& rng
 
 }  // namespace
 
-std::vector<std::size_t> plan_attempts(const HealthBoard& board, const std::vector<PlanEntry>& entries,
+std::vector<std::size_t> plan_attempts(const HealthBoard& board, const std::vector<std::size_t>& slots,
                                        const ScoreBand& band, double spread, Clock::time_point now,
                                        std::mt19937_64& rng) {
   std::vector<std::size_t> probes, unmeasured;
   std::vector<Ranked> in, out;
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    auto a = board.peek(entries[i].slot, now);
-    if (a == Admission::kBlocked) continue;
-    if (a == Admission::kProbe) {
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    auto v = board.view(slots[i], now);
+    if (v.admission == Admission::kBlocked) continue;
+    if (v.admission == Admission::kProbe) {
       probes.push_back(i);
-      continue;
-    }
-    if (!board.observed(entries[i].slot)) {
+    } else if (!v.observed) {
       unmeasured.push_back(i);
-      continue;
+    } else {
+      (in_band(v.provider_score, band) ? in : out).push_back(Ranked{i, v.rank});
     }
-    Ranked r{i, board.rank(entries[i].slot, now)};
-    (in_band(board.provider_score(entries[i].provider, now), band) ? in : out).push_back(r);
   }
   order_group(in, spread, rng);
   order_group(out, spread, rng);

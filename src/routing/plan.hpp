@@ -16,12 +16,8 @@ struct ScoreBand {
   std::optional<double> min, max;
 };
 
-struct PlanEntry {
-  std::size_t slot;      // HealthBoard slot
-  std::size_t provider;  // HealthBoard provider index
-};
-
-// Returns indices into `entries`, best first; pairs whose circuit is open are left out.
+// Orders the HealthBoard slots of one model's candidates. Returns indices into `slots`, best
+// first; pairs whose circuit is open are left out.
 //  1. pairs due for their half-open probe or recheck come first, so a recovered provider is
 //     back within one request of its cool-down ending (a failed probe just fails over);
 //  2. then pairs never measured, in file order: one request each gives them a score;
@@ -29,7 +25,7 @@ struct PlanEntry {
 //     `spread` points of the best are shuffled with weights proportional to rank, so load
 //     spreads and near-equals never starve; the rest follow by rank. spread = 0: strict rank
 //     order, ties in file order.
-std::vector<std::size_t> plan_attempts(const HealthBoard& board, const std::vector<PlanEntry>& entries,
+std::vector<std::size_t> plan_attempts(const HealthBoard& board, const std::vector<std::size_t>& slots,
                                        const ScoreBand& band, double spread, Clock::time_point now,
                                        std::mt19937_64& rng);
 

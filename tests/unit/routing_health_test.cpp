@@ -203,7 +203,7 @@ TEST(HealthBoard, SnapshotKeepsABoundedWindowOfSamples) {
 TEST(Plan, OrdersByScoreWithProbesAndUnmeasuredFirst) {
   HealthPolicy policy;
   HealthBoard b(3, seeds(3), policy, t0);
-  std::vector<PlanEntry> e{{0, 0}, {1, 1}, {2, 2}};
+  std::vector<std::size_t> e{0, 1, 2};
   std::mt19937_64 rng(1);
   EXPECT_EQ(plan_attempts(b, e, {}, 0, t0, rng), (std::vector<std::size_t>{0, 1, 2})) << "unmeasured: file order";
   use(b, 0, ok(4000), t0);  // score ~65
@@ -220,7 +220,7 @@ TEST(Plan, NearEqualProvidersShareTheLoad) {
   HealthBoard b(2, seeds(2), HealthPolicy{}, t0);
   use(b, 0, ok(100), t0);
   use(b, 1, ok(110), t0);
-  std::vector<PlanEntry> e{{0, 0}, {1, 1}};
+  std::vector<std::size_t> e{0, 1};
   std::mt19937_64 rng(42);
   int first[2] = {0, 0};
   for (int i = 0; i < 1000; ++i) ++first[plan_attempts(b, e, {}, 10, t0, rng).front()];
@@ -236,7 +236,7 @@ TEST(Plan, InFlightLoadLowersRank) {
   use(b, 1, ok(100), t0);
   std::vector<Ticket> held;
   for (int i = 0; i < 5; ++i) held.push_back(b.claim(0, t0));
-  std::vector<PlanEntry> e{{0, 0}, {1, 1}};
+  std::vector<std::size_t> e{0, 1};
   std::mt19937_64 rng(1);
   EXPECT_EQ(plan_attempts(b, e, {}, 0, t0, rng).front(), 1u);
   for (auto& t : held) b.record(t, ok(100), t0);
