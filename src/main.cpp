@@ -15,8 +15,6 @@
 #include "auth/key_registry.hpp"
 #include "config/config.hpp"
 #include "core/log.hpp"
-#include "formats/openai/openai.hpp"
-#include "pipeline/chat.hpp"
 #include "pipeline/housekeeper.hpp"
 #include "pipeline/shared_state.hpp"
 #include "routes/api_route.hpp"
@@ -199,10 +197,9 @@ int main(int argc, char** argv) {
   sopt.threads = gw.config.worker_threads;
   sopt.max_body_bytes = gw.config.max_body_bytes;
   sopt.cors = {gw.config.cors_origin, gw.config.cors_methods, gw.config.cors_headers};
-  server::HttpServer server(sopt, [](const core::Error& e) {
-    return server::Response{core::http_status(e.kind), "application/json", formats::openai::error_body(e), {}};
-  });
-  for (auto& r : routes::all_routes(gw)) server.add_route({r.method, r.path, r.handler});
+  auto table = routes::all_routes(gw);
+  server::HttpServer server(sopt, routes::error_renderer(table));
+  for (auto& r : table.routes) server.add_route({r.method, r.path, r.handler});
 
   upstream::ClientOptions copt;
   copt.timeouts.connect = std::chrono::milliseconds(gw.config.upstream_connect_timeout_ms);

@@ -61,6 +61,11 @@ struct Config {
   bool enable_models_routes = true;
   bool enable_admin_routes = true;
   bool enable_openai_routes = true;
+  bool enable_gemini_routes = true;
+  bool enable_anthropic_routes = true;
+  bool enable_groq_routes = true;
+  bool enable_ollama_routes = true;
+  bool enable_openrouter_routes = true;
 
   std::string default_admin_user_id;
   std::string default_admin_api_key;

@@ -112,7 +112,7 @@ MockService::MockService(MockConfig defaults)
   logs_enabled_.store(defaults.enable_logs);
 }
 
-Response MockService::render_error(const core::Error& error) {
+Response MockService::render_error(const core::Error& error, std::string_view /*path*/) {
   return error_response(error);
 }
 

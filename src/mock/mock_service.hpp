@@ -26,7 +26,7 @@ class MockService {
 
   std::vector<server::Route> routes();
   // Server-level errors (404, 405, 413, ...) in OpenAI's error shape.
-  static server::Response render_error(const core::Error& error);
+  static server::Response render_error(const core::Error& error, std::string_view path);
 
  private:
   using Exchange = server::Exchange;

@@ -16,23 +16,57 @@ ExcludedErrors lower_patterns(std::vector<std::string> patterns) {
   return patterns;
 }
 
-std::string_view extract_api_key(const server::Exchange& ex) {
-  auto auth = ex.header(server::http::field::authorization);
-  if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
-    auto key = auth.substr(7);
-    while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
-    while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
-    if (!key.empty()) return key;
+namespace {
+// The value of query parameter `name` (not percent-decoded: keys are plain tokens), or empty.
+std::string_view query_value(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=')
+      return pair.substr(name.size() + 1);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
   }
-  if (auto k = ex.header("x-api-key"); !k.empty()) return k;
-  return ex.header("api-key");
+  return {};
 }
 
-core::Result<Caller> authenticate(const Gateway& gw, const server::Exchange& ex, bool check_quota) {
-  auto raw = extract_api_key(ex);
+// "'Authorization: Bearer <key>', 'x-api-key'" etc.: where this protocol's key may go.
+std::string key_places(const formats::KeySources& sources) {
+  std::string out;
+  auto add = [&out](std::string_view before, std::string_view what, std::string_view after) {
+    if (!out.empty()) out += ", ";
+    out.append(before).append(what).append(after);
+  };
+  if (sources.bearer) add("'", "Authorization: Bearer <key>", "'");
+  for (auto h : sources.headers)
+    if (!h.empty()) add("'", h, "'");
+  if (!sources.query_param.empty()) add("'?", sources.query_param, "='");
+  return out;
+}
+}  // namespace
+
+std::string_view extract_api_key(const server::Exchange& ex, const formats::KeySources& sources) {
+  if (sources.bearer) {
+    auto auth = ex.header(server::http::field::authorization);
+    if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
+      auto key = auth.substr(7);
+      while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
+      while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
+      if (!key.empty()) return key;
+    }
+  }
+  for (auto h : sources.headers)
+    if (!h.empty())
+      if (auto k = ex.header(h); !k.empty()) return k;
+  if (!sources.query_param.empty()) return query_value(ex.query(), sources.query_param);
+  return {};
+}
+
+core::Result<Caller> authenticate(const Gateway& gw, const server::Exchange& ex, bool check_quota,
+                                  const formats::KeySources& sources) {
+  auto raw = extract_api_key(ex, sources);
   if (raw.empty())
-    return make_error(ErrorKind::kUnauthorized,
-                      "Missing API key: send it as 'Authorization: Bearer <key>', 'x-api-key' or 'api-key'", {},
+    return make_error(ErrorKind::kUnauthorized, "Missing API key: send it as " + key_places(sources), {},
                       "missing_api_key");
   auto key = gw.keys->find(raw);
   if (!key) return make_error(ErrorKind::kUnauthorized, "Invalid API key", {}, "invalid_api_key");
@@ -117,11 +151,22 @@ void record_failure(const Gateway& gw, const server::Exchange& ex, const Caller&
   core::error_log(std::move(line));
 }
 
-boost::asio::awaitable<void> reply_error(server::Exchange& ex, const core::Error& error) {
+boost::asio::awaitable<void> reply_error(server::Exchange& ex, const core::Error& error,
+                                         const formats::Protocol& protocol) {
   server::Response r;
-  r.status = core::http_status(error.kind);
-  r.body = formats::openai::error_body(error);
+  r.status = protocol.error_status(error);
+  r.body = protocol.error_body(error);
   co_await ex.reply(std::move(r));
+}
+
+namespace {
+thread_local upstream::Client* t_client = nullptr;
+}
+void set_thread_client(upstream::Client* client) {
+  t_client = client;
+}
+upstream::Client& thread_client() {
+  return *t_client;
 }
 
 }  // namespace anygpt::pipeline

@@ -11,11 +11,13 @@
 #include "auth/key_registry.hpp"
 #include "config/config.hpp"
 #include "config/data_files.hpp"
+#include "formats/openai/chat_codec.hpp"
 #include "routing/catalog.hpp"
 #include "routing/failure.hpp"
 #include "routing/health.hpp"
 #include "server/exchange.hpp"
 #include "store/data_dir.hpp"
+#include "upstream/client.hpp"
 
 namespace anygpt::pipeline {
 
@@ -57,12 +59,15 @@ struct Caller {
   const config::Tier* tier = nullptr;
 };
 
-// The key from "Authorization: Bearer", "x-api-key" or "api-key" (in that order).
-std::string_view extract_api_key(const server::Exchange& ex);
+// The key from where the protocol's clients send it (Bearer, then its headers, then its query
+// parameter); empty when none. The default: OpenAI's ("Authorization: Bearer", "x-api-key", "api-key").
+std::string_view extract_api_key(const server::Exchange& ex,
+                                 const formats::KeySources& sources = formats::openai::protocol().keys);
 
 // Authenticates the caller. With check_quota, a key whose tier quota is used up is refused
 // with kQuotaExceeded (429 insufficient_quota).
-core::Result<Caller> authenticate(const Gateway& gw, const server::Exchange& ex, bool check_quota);
+core::Result<Caller> authenticate(const Gateway& gw, const server::Exchange& ex, bool check_quota,
+                                  const formats::KeySources& sources = formats::openai::protocol().keys);
 
 // Applies the caller's tier rate limits (one budget for every route of the key) and adds the
 // x-ratelimit-* headers to the answer. A denial is kRateLimited with a Retry-After header and
@@ -76,7 +81,12 @@ boost::asio::awaitable<std::optional<core::Error>> admit(const Gateway& gw, cons
 void record_failure(const Gateway& gw, const server::Exchange& ex, const Caller& caller, const core::Error& error,
                     unsigned status);
 
-// Sends `error` in OpenAI's shape with its status.
-boost::asio::awaitable<void> reply_error(server::Exchange& ex, const core::Error& error);
+// Sends `error` in the protocol's shape (OpenAI's by default) with its status.
+boost::asio::awaitable<void> reply_error(server::Exchange& ex, const core::Error& error,
+                                         const formats::Protocol& protocol = formats::openai::protocol());
+
+// The upstream client of the calling event-loop thread (set once per thread at start).
+void set_thread_client(upstream::Client* client);
+upstream::Client& thread_client();
 
 }  // namespace anygpt::pipeline

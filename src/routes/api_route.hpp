@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "formats/codec.hpp"
+#include "formats/common/chunks.hpp"
 #include "pipeline/gateway.hpp"
 #include "server/http_server.hpp"
 
@@ -20,11 +22,32 @@ struct ApiRoute {
   server::Handler handler;
 };
 
+// The routes of one client protocol under its path prefix. Errors under the prefix (the
+// server's own 404/405/413 included) are rendered in the protocol's shape.
+struct RouteFamily {
+  std::string prefix;  // "/v3"
+  const formats::Protocol* protocol;
+  std::vector<ApiRoute> routes;
+};
+
 std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw);
 std::vector<ApiRoute> models_routes(pipeline::Gateway& gw);
 std::vector<ApiRoute> admin_routes(pipeline::Gateway& gw);
+RouteFamily gemini_routes(pipeline::Gateway& gw);
+RouteFamily anthropic_routes(pipeline::Gateway& gw);
+RouteFamily groq_routes(pipeline::Gateway& gw);
+RouteFamily ollama_routes(pipeline::Gateway& gw);
+RouteFamily openrouter_routes(pipeline::Gateway& gw);
 // /health, /ready and the OpenAPI document describing `all` (plus themselves).
 std::vector<ApiRoute> meta_routes(pipeline::Gateway& gw, std::vector<ApiRoute>& all);
+
+// A handler that runs `codec` through the pipeline; `params` maps the exchange to what the
+// path says (nullptr: nothing).
+server::Handler dispatch_handler(pipeline::Gateway& gw, const formats::Protocol& protocol, const formats::Codec& codec,
+                                 formats::RouteParams (*params)(const server::Exchange&) = nullptr);
+
+// The catalogue's models for the protocols' model lists (views into `catalog`).
+std::vector<formats::common::ModelInfo> model_infos(const routing::Catalog& catalog);
 
 // The gateway's state in Prometheus' text format (GET /metrics).
 std::string metrics_text(const pipeline::Gateway& gw);
@@ -32,7 +55,15 @@ std::string metrics_text(const pipeline::Gateway& gw);
 // An OpenAPI 3.1 document listing exactly `routes`.
 std::string openapi_document(const std::vector<ApiRoute>& routes);
 
-// Every route of the enabled families, in registration order.
-std::vector<ApiRoute> all_routes(pipeline::Gateway& gw);
+// Every route of the enabled families, in registration order, and which protocol renders the
+// errors under each prefix (longest prefix wins; OpenAI's elsewhere).
+struct RouteTable {
+  std::vector<ApiRoute> routes;
+  std::vector<std::pair<std::string, const formats::Protocol*>> error_shapes;
+};
+RouteTable all_routes(pipeline::Gateway& gw);
+
+// The server's error renderer for `table`'s prefixes.
+server::ErrorRenderer error_renderer(const RouteTable& table);
 
 }  // namespace anygpt::routes

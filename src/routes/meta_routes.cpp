@@ -2,6 +2,8 @@
 #include <boost/json.hpp>
 #include <memory>
 
+#include "formats/openai/chat_codec.hpp"
+#include "pipeline/dispatch.hpp"
 #include "pipeline/shared_state.hpp"
 #include "routes/api_route.hpp"
 
@@ -121,9 +123,16 @@ std::vector<ApiRoute> meta_routes(pipeline::Gateway& gw, std::vector<ApiRoute>& 
   return out;
 }
 
-std::vector<ApiRoute> all_routes(pipeline::Gateway& gw) {
-  std::vector<ApiRoute> all;
+RouteTable all_routes(pipeline::Gateway& gw) {
+  RouteTable table;
+  auto& all = table.routes;
   auto add = [&all](std::vector<ApiRoute> v) { all.insert(all.end(), v.begin(), v.end()); };
+  auto add_family = [&](bool enabled, RouteFamily (*family)(pipeline::Gateway&)) {
+    if (!enabled) return;
+    auto f = family(gw);
+    table.error_shapes.emplace_back(f.prefix, f.protocol);
+    add(std::move(f.routes));
+  };
   if (gw.config.enable_openai_routes) {
     auto v = openai_routes(gw);
     if (!gw.config.enable_admin_routes) std::erase_if(v, [](const ApiRoute& r) { return r.access == Access::kAdmin; });
@@ -131,8 +140,48 @@ std::vector<ApiRoute> all_routes(pipeline::Gateway& gw) {
   }
   if (gw.config.enable_models_routes) add(models_routes(gw));
   if (gw.config.enable_admin_routes) add(admin_routes(gw));
+  add_family(gw.config.enable_groq_routes, &groq_routes);
+  add_family(gw.config.enable_openrouter_routes, &openrouter_routes);
   add(meta_routes(gw, all));
-  return all;
+  return table;
+}
+
+server::ErrorRenderer error_renderer(const RouteTable& table) {
+  return [shapes = table.error_shapes](const core::Error& e, std::string_view path) {
+    const formats::Protocol* protocol = &formats::openai::protocol();
+    std::size_t best = 0;
+    for (const auto& [prefix, p] : shapes) {
+      bool under =
+          path.substr(0, prefix.size()) == prefix && (path.size() == prefix.size() || path[prefix.size()] == '/');
+      if (under && prefix.size() > best) {
+        best = prefix.size();
+        protocol = p;
+      }
+    }
+    return server::Response{protocol->error_status(e), "application/json", protocol->error_body(e), {}};
+  };
+}
+
+server::Handler dispatch_handler(pipeline::Gateway& gw, const formats::Protocol& protocol, const formats::Codec& codec,
+                                 formats::RouteParams (*params)(const server::Exchange&)) {
+  auto* g = &gw;
+  const auto* p = &protocol;
+  const auto* c = &codec;
+  return [g, p, c, params](server::Exchange& ex) {
+    return pipeline::dispatch(*g, ex, pipeline::thread_client(),
+                              pipeline::Route{*p, *c, params ? params(ex) : formats::RouteParams{}});
+  };
+}
+
+std::vector<formats::common::ModelInfo> model_infos(const routing::Catalog& catalog) {
+  std::vector<formats::common::ModelInfo> out;
+  out.reserve(catalog.models().size());
+  for (const auto& m : catalog.models()) {
+    // The original stores milliseconds; the protocols' contracts are seconds.
+    std::int64_t created = m.created > 100000000000LL ? m.created / 1000 : m.created;
+    out.push_back(formats::common::ModelInfo{m.id, created, m.owned_by});
+  }
+  return out;
 }
 
 }  // namespace anygpt::routes

@@ -3,8 +3,8 @@
 #include <chrono>
 
 #include "core/log.hpp"
+#include "formats/openai/chat_codec.hpp"
 #include "formats/openai/openai.hpp"
-#include "pipeline/chat.hpp"
 #include "pipeline/shared_state.hpp"
 #include "routes/api_route.hpp"
 
@@ -108,8 +108,7 @@ std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw) {
   auto* g = &gw;
   return {
       {verb::post, "/v1/chat/completions", "Create a chat completion (OpenAI format; SSE when stream=true)",
-       Access::kKey,
-       [g](server::Exchange& ex) { return pipeline::chat_completions(*g, ex, pipeline::thread_client()); }},
+       Access::kKey, dispatch_handler(gw, formats::openai::protocol(), formats::openai::chat_codec())},
       {verb::get, "/v1/keys/me", "Describe the calling key: tier, limits and usage", Access::kKey,
        [g](server::Exchange& ex) { return keys_me(*g, ex); }},
       {verb::post, "/v1/generate_key", "Create a user key (admin)", Access::kAdmin,

@@ -6,15 +6,26 @@
 
 namespace anygpt::routing {
 
-std::string chat_url(std::string_view provider_url) {
+std::string operation_url(std::string_view provider_url, std::string_view path) {
   std::string url(provider_url);
   auto q = url.find('?');
   std::string path_part = url.substr(0, q);
   std::string query = q == std::string::npos ? "" : url.substr(q);
-  if (path_part.find("/chat/completions") != std::string::npos) return url;
+  if (auto at = path_part.find("/chat/completions"); at != std::string::npos) path_part.erase(at);
   while (!path_part.empty() && path_part.back() == '/') path_part.pop_back();
-  return path_part + "/chat/completions" + query;
+  return path_part + std::string(path) + query;
 }
+
+namespace {
+// The endpoints of every operation under one provider URL.
+core::Result<Endpoints> parse_endpoints(std::string_view provider_url) {
+  auto chat = upstream::parse_endpoint(operation_url(provider_url, "/chat/completions"));
+  if (!chat) return chat.error();
+  auto embeddings = upstream::parse_endpoint(operation_url(provider_url, "/embeddings"));
+  if (!embeddings) return embeddings.error();
+  return Endpoints{std::move(*chat), std::move(*embeddings)};
+}
+}  // namespace
 
 Catalog::Catalog(const std::vector<config::Provider>& providers, std::vector<config::ModelDef> models,
                  std::int64_t created_fallback, std::vector<std::string>& warnings)
@@ -34,14 +45,14 @@ Catalog::Catalog(const std::vector<config::Provider>& providers, std::vector<con
     auto handle = std::make_shared<ProviderHandle>();
     handle->provider = p;
     handle->index = providers_.size();
-    auto ep = upstream::parse_endpoint(chat_url(p.provider_url));
+    auto ep = parse_endpoints(p.provider_url);
     if (!ep) {
       warnings.push_back("provider '" + p.id + "' skipped: " + ep.error().message);
       continue;
     }
-    handle->chat_endpoint = std::move(*ep);
+    handle->endpoints = std::move(*ep);
     for (const auto& [model, url] : p.provider_urls) {
-      auto mep = upstream::parse_endpoint(chat_url(url));
+      auto mep = parse_endpoints(url);
       if (mep)
         handle->model_endpoints.emplace(model, std::move(*mep));
       else
@@ -52,7 +63,7 @@ Catalog::Catalog(const std::vector<config::Provider>& providers, std::vector<con
     for (const auto& m : p.models) {
       if (m.disabled) continue;
       auto it = handle->model_endpoints.find(m.id);
-      const upstream::Endpoint* target = it != handle->model_endpoints.end() ? &it->second : &handle->chat_endpoint;
+      const Endpoints* target = it != handle->model_endpoints.end() ? &it->second : &handle->endpoints;
       unsigned skipped = 0;
       for (const auto& [cap, reason] : m.capability_skips)
         if (auto c = formats::openai::capability_from_name(cap)) skipped |= *c;

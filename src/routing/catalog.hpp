@@ -2,6 +2,7 @@
 // shared as an immutable snapshot.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <string>
@@ -10,25 +11,30 @@
 #include <vector>
 
 #include "config/data_files.hpp"
+#include "formats/codec.hpp"
 #include "routing/health.hpp"
 #include "upstream/client.hpp"
 
 namespace anygpt::routing {
 
+// Where one base URL's operations live: [formats::Operation] -> endpoint.
+using Endpoints = std::array<upstream::Endpoint, 2>;
+
 // A provider ready to be called: its descriptor plus parsed endpoints.
 struct ProviderHandle {
   config::Provider provider;
-  std::size_t index = 0;                                      // dense, HealthBoard provider index
-  upstream::Endpoint chat_endpoint;                           // from provider_url
-  std::map<std::string, upstream::Endpoint> model_endpoints;  // from provider_urls
+  std::size_t index = 0;                             // dense, HealthBoard provider index
+  Endpoints endpoints;                               // from provider_url
+  std::map<std::string, Endpoints> model_endpoints;  // from provider_urls
 };
 
 struct Candidate {
   std::shared_ptr<const ProviderHandle> provider;
-  const upstream::Endpoint* endpoint;  // where to send this model's chat requests
-  std::string upstream_model;          // the model name the provider expects
-  std::size_t slot = 0;                // HealthBoard slot of this (provider, model) pair
-  unsigned skipped_caps = 0;           // capabilities this provider lacks for the model (capability_skips)
+  const Endpoints* endpoints;  // where to send this model's requests, per operation
+  const upstream::Endpoint& endpoint(formats::Operation op) const { return (*endpoints)[static_cast<std::size_t>(op)]; }
+  std::string upstream_model;  // the model name the provider expects
+  std::size_t slot = 0;        // HealthBoard slot of this (provider, model) pair
+  unsigned skipped_caps = 0;   // capabilities this provider lacks for the model (capability_skips)
 };
 
 // What models.json says about a model beyond its listing.
@@ -68,8 +74,9 @@ class Catalog {
   std::vector<SlotSeed> seeds_;
 };
 
-// The chat endpoint for a provider_url: a URL that already names .../chat/completions is used
-// as is; otherwise it is a base URL and "/chat/completions" is appended.
-std::string chat_url(std::string_view provider_url);
+// The URL of an operation (`path`: "/chat/completions", "/embeddings") for a provider_url: a
+// URL that names .../chat/completions has that part replaced by `path`; otherwise it is a base
+// URL and `path` is appended. The query string is kept.
+std::string operation_url(std::string_view provider_url, std::string_view path);
 
 }  // namespace anygpt::routing

@@ -40,6 +40,12 @@ bool origin_allowed(std::string_view list, std::string_view origin) {
 }
 }  // namespace
 
+std::string_view Exchange::query() const {
+  std::string_view target(request_.target().data(), request_.target().size());
+  auto q = target.find('?');
+  return q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+}
+
 std::string_view Exchange::header(http::field f) const {
   auto it = request_.find(f);
   return it == request_.end() ? std::string_view{} : std::string_view(it->value().data(), it->value().size());

@@ -60,6 +60,11 @@ class Exchange {
   std::string_view header(http::field f) const;
   std::string_view header(std::string_view name) const;
   const std::string& request_id() const { return request_id_; }
+  // The text a pattern route's placeholder matched (percent-decoded); empty for exact routes.
+  const std::string& path_param() const { return path_param_; }
+  void set_path_param(std::string param) { path_param_ = std::move(param); }
+  // The query string (after '?'), empty when none.
+  std::string_view query() const;
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
   // Headers added to whatever answer this exchange sends (e.g. rate-limit headers).
@@ -121,6 +126,7 @@ class Exchange {
   asio::ip::tcp::socket& socket_;
   HttpRequest& request_;
   std::string request_id_;
+  std::string path_param_;
   SessionShared& shared_;
   // Fixed slots: no allocation per request for the usual few (rate-limit headers...).
   std::array<std::pair<std::string_view, std::string>, kMaxExtraHeaders> extra_headers_;

@@ -69,23 +69,79 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::add_route(Route route) {
-  shared_->routes[route.path].emplace_back(route.method, std::move(route.handler));
+  auto open = route.path.find('{');
+  auto close = route.path.find('}', open);
+  if (open == std::string::npos || close == std::string::npos) {
+    shared_->routes[route.path].emplace_back(route.method, std::move(route.handler));
+    return;
+  }
+  std::string prefix = route.path.substr(0, open);
+  std::string suffix = route.path.substr(close + 1);
+  auto& patterns = shared_->patterns;
+  auto it = std::find_if(patterns.begin(), patterns.end(),
+                         [&](const PatternRoute& p) { return p.prefix == prefix && p.suffix == suffix; });
+  if (it == patterns.end()) {
+    patterns.push_back(PatternRoute{std::move(prefix), std::move(suffix), {}});
+    it = std::prev(patterns.end());
+  }
+  it->handlers.emplace_back(route.method, std::move(route.handler));
+  std::stable_sort(patterns.begin(), patterns.end(), [](const PatternRoute& a, const PatternRoute& b) {
+    return a.prefix.size() + a.suffix.size() > b.prefix.size() + b.suffix.size();
+  });
 }
 
 namespace {
 
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    int hi = 0;
+    int lo = 0;
+    if (s[i] == '%' && i + 2 < s.size() && (hi = hex_value(s[i + 1])) >= 0 && (lo = hex_value(s[i + 2])) >= 0) {
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// The handlers for `path` (exact, else the longest matching pattern, whose placeholder text is
+// stored in the exchange), or nullptr.
+const Handlers* find_route(Exchange& ex, SessionShared& shared, std::string_view path) {
+  if (auto it = shared.routes.find(path); it != shared.routes.end()) return &it->second;
+  for (const auto& p : shared.patterns) {
+    if (path.size() <= p.prefix.size() + p.suffix.size()) continue;
+    if (path.substr(0, p.prefix.size()) != p.prefix || path.substr(path.size() - p.suffix.size()) != p.suffix) continue;
+    ex.set_path_param(percent_decode(path.substr(p.prefix.size(), path.size() - p.prefix.size() - p.suffix.size())));
+    return &p.handlers;
+  }
+  return nullptr;
+}
+
 asio::awaitable<void> dispatch(Exchange& ex, SessionShared& shared) {
   const auto& req = ex.request();
   auto path = path_of(std::string_view(req.target().data(), req.target().size()));
-  auto it = shared.routes.find(path);
-  if (it == shared.routes.end()) {
-    co_await ex.reply(shared.render_error(core::make_error(
-        core::ErrorKind::kNotFound, "Unknown route: " + std::string(req.method_string()) + " " + std::string(path), {},
-        "not_found")));
+  const auto* handlers = find_route(ex, shared, path);
+  if (!handlers) {
+    co_await ex.reply(shared.render_error(
+        core::make_error(core::ErrorKind::kNotFound,
+                         "Unknown route: " + std::string(req.method_string()) + " " + std::string(path), {},
+                         "not_found"),
+        path));
     co_return;
   }
   std::string allow;
-  for (const auto& [verb, handler] : it->second) {
+  for (const auto& [verb, handler] : *handlers) {
     if (verb == req.method() || (req.method() == http::verb::head && verb == http::verb::get)) {
       bool threw = false;
       try {
@@ -95,9 +151,10 @@ asio::awaitable<void> dispatch(Exchange& ex, SessionShared& shared) {
         threw = true;
       }
       if (threw && !ex.answered())
-        co_await ex.reply(shared.render_error(core::make_error(core::ErrorKind::kInternal, "internal error")));
+        co_await ex.reply(shared.render_error(core::make_error(core::ErrorKind::kInternal, "internal error"), path));
       if (!ex.answered() && !ex.aborted())
-        co_await ex.reply(shared.render_error(core::make_error(core::ErrorKind::kInternal, "handler gave no answer")));
+        co_await ex.reply(
+            shared.render_error(core::make_error(core::ErrorKind::kInternal, "handler gave no answer"), path));
       co_return;
     }
     if (!allow.empty()) allow += ", ";
@@ -116,10 +173,11 @@ asio::awaitable<void> dispatch(Exchange& ex, SessionShared& shared) {
     co_await ex.reply(std::move(r));
     co_return;
   }
-  auto r = shared.render_error(core::make_error(
-      core::ErrorKind::kMethodNotAllowed,
-      "Method " + std::string(req.method_string()) + " is not allowed on " + std::string(path) + "; allowed: " + allow,
-      {}, "method_not_allowed"));
+  auto r = shared.render_error(core::make_error(core::ErrorKind::kMethodNotAllowed,
+                                                "Method " + std::string(req.method_string()) + " is not allowed on " +
+                                                    std::string(path) + "; allowed: " + allow,
+                                                {}, "method_not_allowed"),
+                               path);
   r.headers.emplace_back("Allow", allow);
   co_await ex.reply(std::move(r));
 }
@@ -142,7 +200,9 @@ void log_access(const Exchange& ex, core::SteadyClock::time_point started) {
 }
 
 // Answers a request the parser rejected, then the connection closes.
-asio::awaitable<void> reply_parse_error(tcp::socket& socket, SessionShared& shared, beast::error_code ec) {
+// `path`: the request's path when its head was read (else empty), for the error's shape.
+asio::awaitable<void> reply_parse_error(tcp::socket& socket, SessionShared& shared, beast::error_code ec,
+                                        std::string path) {
   core::Error err = ec == http::error::body_limit
                         ? core::make_error(core::ErrorKind::kPayloadTooLarge,
                                            "Request body exceeds the limit of " +
@@ -154,7 +214,7 @@ asio::awaitable<void> reply_parse_error(tcp::socket& socket, SessionShared& shar
   dummy.keep_alive(false);
   std::string scratch;
   Exchange ex(socket, dummy, new_request_id(), shared, scratch);
-  co_await ex.reply(shared.render_error(err));
+  co_await ex.reply(shared.render_error(err, path));
 }
 
 // Armed while a session waits for (or reads) a request: closes the wait when the keep-alive
@@ -206,8 +266,10 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared>
     idle.disarm();
     if (ec) {
       if (ec.category() == http::make_error_code(http::error::body_limit).category() &&
-          ec != http::error::end_of_stream && ec != http::error::partial_message)
-        co_await reply_parse_error(socket, *shared, ec);
+          ec != http::error::end_of_stream && ec != http::error::partial_message) {
+        std::string path(path_of(std::string_view(parser.get().target().data(), parser.get().target().size())));
+        co_await reply_parse_error(socket, *shared, ec, std::move(path));
+      }
       break;
     }
     auto& req = parser.get();

@@ -14,13 +14,25 @@
 namespace anygpt::server {
 
 using Handler = std::function<asio::awaitable<void>(Exchange&)>;
-// Renders a server-level error (404, 405, 413, 400 for unparsable HTTP) in the API's JSON shape.
-using ErrorRenderer = std::function<Response(const core::Error&)>;
+// Renders a server-level error (404, 405, 413, 400 for unparsable HTTP) in the JSON shape of
+// the API family `path` belongs to (path without query; may be empty).
+using ErrorRenderer = std::function<Response(const core::Error&, std::string_view path)>;
 
+// `path` is exact, or a pattern with one "{name}" placeholder ("/v2/models/{model}:embed"):
+// the placeholder matches any non-empty text (slashes included) and reaches the handler as
+// Exchange::path_param(), percent-decoded. Exact paths win; among patterns, the longest literal.
 struct Route {
   http::verb method;
   std::string path;
   Handler handler;
+};
+
+using Handlers = std::vector<std::pair<http::verb, Handler>>;
+
+struct PatternRoute {
+  std::string prefix;  // the literal before the placeholder
+  std::string suffix;  // the literal after it
+  Handlers handlers;
 };
 
 struct CorsPolicy {
@@ -41,8 +53,8 @@ struct ServerOptions {
 
 // State every session of the server reads (immutable after start, except the atomics).
 struct SessionShared {
-  std::unordered_map<std::string, std::vector<std::pair<http::verb, Handler>>, core::StringHash, std::equal_to<>>
-      routes;
+  std::unordered_map<std::string, Handlers, core::StringHash, std::equal_to<>> routes;
+  std::vector<PatternRoute> patterns;  // longest literal first
   ErrorRenderer render_error;
   ServerOptions options;
   std::atomic<bool> draining{false};

@@ -1,0 +1,93 @@
+#include "formats/common/chunks.hpp"
+
+#include <boost/json.hpp>
+
+#include "formats/openai/openai.hpp"
+
+namespace anygpt::formats::common {
+namespace json = boost::json;
+
+const json::object* first_choice(const json::object& answer) {
+  const auto* choices = answer.if_contains("choices");
+  if (!choices || !choices->is_array() || choices->get_array().empty()) return nullptr;
+  const auto& c = choices->get_array().front();
+  return c.is_object() ? &c.get_object() : nullptr;
+}
+
+std::string_view str(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (!v || !v->is_string()) return {};
+  return v->get_string();
+}
+
+json::object parse_arguments(std::string_view arguments) {
+  auto first = arguments.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  json::error_code ec;
+  auto v = json::parse(arguments, ec);
+  if (!ec && v.is_object()) return std::move(v.get_object());
+  return json::object{{"_raw", arguments}};
+}
+
+void ToolCallAccumulator::add(const json::value& tool_calls) {
+  if (!tool_calls.is_array()) return;
+  for (const auto& tc : tool_calls.get_array()) {
+    if (!tc.is_object()) continue;
+    const auto& o = tc.get_object();
+    long long index = static_cast<long long>(slots_.size());
+    if (const auto* i = o.if_contains("index"); i && i->is_int64()) index = i->get_int64();
+    std::size_t at = 0;
+    while (at < slots_.size() && slots_[at] != index) ++at;
+    if (at == slots_.size()) {
+      slots_.push_back(index);
+      calls_.emplace_back();
+    }
+    auto& call = calls_[at];
+    if (auto id = str(o, "id"); !id.empty()) call.id = id;
+    if (const auto* f = o.if_contains("function"); f && f->is_object()) {
+      if (auto name = str(f->get_object(), "name"); !name.empty()) call.name = name;
+      call.arguments += str(f->get_object(), "arguments");
+    }
+  }
+}
+
+UsageParts usage_parts(const json::object& answer) {
+  UsageParts out;
+  out.usage = openai::usage_from(answer);
+  const auto* u = answer.if_contains("usage");
+  if (!u || !u->is_object()) return out;
+  const auto* details = u->get_object().if_contains("prompt_tokens_details");
+  if (!details || !details->is_object()) return out;
+  if (const auto* c = details->get_object().if_contains("cached_tokens"); c && c->is_int64())
+    out.cached_tokens = std::min(c->get_int64(), out.usage.prompt_tokens);
+  return out;
+}
+
+namespace {
+std::size_t text_chars(const json::value& v) {
+  if (v.is_string()) return v.get_string().size();
+  std::size_t n = 0;
+  if (v.is_array())
+    for (const auto& e : v.get_array()) n += text_chars(e);
+  if (v.is_object())
+    for (const auto& [k, e] : v.get_object())
+      if (k == "text" || k == "content" || k == "arguments" || k == "name" || k == "description" || k == "function" ||
+          k == "tool_calls")
+        n += text_chars(e);
+  return n;
+}
+}  // namespace
+
+std::int64_t estimate_prompt_tokens(const json::object& chat_request) {
+  std::size_t chars = 0;
+  std::int64_t messages = 0;
+  if (const auto* m = chat_request.if_contains("messages"); m && m->is_array()) {
+    messages = static_cast<std::int64_t>(m->get_array().size());
+    chars += text_chars(*m);
+  }
+  if (const auto* t = chat_request.if_contains("tools"); t && t->is_array())
+    for (const auto& tool : t->get_array()) chars += json::serialize(tool).size();
+  return static_cast<std::int64_t>((chars + 3) / 4) + 4 * messages;
+}
+
+}  // namespace anygpt::formats::common

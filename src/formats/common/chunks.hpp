@@ -1,0 +1,69 @@
+// formats/common: helpers every translating codec shares for reading canonical (OpenAI) answers
+// and stream chunks. Pure.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/usage.hpp"
+
+namespace anygpt::formats::common {
+
+// choices[0] of a chat.completion or chunk, or nullptr (missing, empty or not objects).
+const boost::json::object* first_choice(const boost::json::object& answer);
+
+// A string field of `o`, or "" when absent, null or not a string.
+std::string_view str(const boost::json::object& o, std::string_view key);
+
+// The tool-call arguments string parsed into an object. An empty string is {}; text that is
+// not a JSON object is kept, as {"_raw": text}, so nothing the model said is lost.
+boost::json::object parse_arguments(std::string_view arguments);
+
+// Tool calls assembled from streamed deltas: chunks carry fragments keyed by "index"; id, type
+// and name arrive on the first fragment of each call. For targets that need whole calls
+// (Gemini functionCall, Ollama tool_calls).
+class ToolCallAccumulator {
+ public:
+  struct Call {
+    std::string id;
+    std::string name;
+    std::string arguments;
+  };
+  // Adds the fragments of one delta's "tool_calls" array (other values are ignored).
+  void add(const boost::json::value& tool_calls);
+  bool empty() const { return calls_.empty(); }
+  const std::vector<Call>& calls() const { return calls_; }
+  void clear() {
+    calls_.clear();
+    slots_.clear();
+  }
+
+ private:
+  std::vector<Call> calls_;
+  std::vector<long long> slots_;  // the OpenAI "index" of calls_[i]
+};
+
+// The usage of a canonical answer, with prompt tokens split into cached and uncached parts
+// (prompt_tokens_details.cached_tokens), for protocols that report them apart.
+struct UsageParts {
+  core::Usage usage;
+  std::int64_t cached_tokens = 0;
+};
+UsageParts usage_parts(const boost::json::object& answer);
+
+// A rough prompt size of a canonical chat request for count-tokens routes: ceil(chars / 4) of
+// every text the model reads (message text, tool names/descriptions/schemas), plus 4 per message.
+std::int64_t estimate_prompt_tokens(const boost::json::object& chat_request);
+
+// A model as the catalogue lists it, for the protocols' model-list bodies.
+struct ModelInfo {
+  std::string_view id;
+  std::int64_t created_s = 0;  // Unix seconds
+  std::string_view owned_by;
+};
+
+}  // namespace anygpt::formats::common

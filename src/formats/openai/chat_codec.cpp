@@ -1,0 +1,74 @@
+#include "formats/openai/chat_codec.hpp"
+
+#include <boost/json.hpp>
+
+#include "formats/openai/openai.hpp"
+
+namespace anygpt::formats::openai {
+namespace json = boost::json;
+
+namespace {
+
+unsigned status_of(const core::Error& e) {
+  return core::http_status(e.kind);
+}
+
+// chat.completion.chunk objects as OpenAI SSE; the usage-only chunk only when asked for.
+class ChunkEncoder final : public StreamEncoder {
+ public:
+  explicit ChunkEncoder(bool include_usage) : include_usage_(include_usage) {}
+  std::string_view content_type() const override { return "text/event-stream"; }
+  void chunk(const json::object& chunk, const Moment&, std::string& out) override {
+    const auto* choices = chunk.if_contains("choices");
+    bool usage_only = choices && choices->is_array() && choices->get_array().empty();
+    if (usage_only && !include_usage_) return;
+    out += "data: ";
+    out += json::serialize(chunk);
+    out += "\n\n";
+  }
+  void finish(const core::Usage&, const Moment&, std::string& out) override { out += "data: [DONE]\n\n"; }
+  void fail(const core::Error& error, std::string& out) override { out += stream_error_event(error); }
+
+ private:
+  bool include_usage_;
+};
+
+class ChatCodec final : public Codec {
+ public:
+  core::Result<Canonical> decode(const json::value& body, const RouteParams&) const override {
+    return decode_chat(body);
+  }
+  bool relays_answer() const override { return true; }
+  std::string encode(const json::object& answer, const AnswerContext&, const Moment&) const override {
+    return json::serialize(answer);
+  }
+  std::unique_ptr<StreamEncoder> stream(const AnswerContext& ctx) const override {
+    return std::make_unique<ChunkEncoder>(ctx.include_usage);
+  }
+};
+
+}  // namespace
+
+core::Result<Canonical> decode_chat(const json::value& body) {
+  auto info = inspect_chat_request(body);
+  if (!info) return info.error();
+  Canonical c;
+  c.same_bytes = true;
+  c.model = std::move(info->model);
+  c.stream = info->stream;
+  c.include_usage = info->include_usage;
+  return c;
+}
+
+const Protocol& protocol() {
+  static const Protocol kProtocol{
+      "openai", KeySources{true, {"x-api-key", "api-key", ""}, ""}, &error_body, &status_of, true, nullptr};
+  return kProtocol;
+}
+
+const Codec& chat_codec() {
+  static const ChatCodec kCodec;
+  return kCodec;
+}
+
+}  // namespace anygpt::formats::openai

@@ -1,0 +1,327 @@
+#include "pipeline/attempt.hpp"
+
+#include <boost/json.hpp>
+#include <random>
+
+#include "core/log.hpp"
+#include "formats/openai/openai.hpp"
+#include "formats/openai/stream_inspect.hpp"
+#include "pipeline/stream_relay.hpp"
+
+namespace anygpt::pipeline {
+namespace json = boost::json;
+namespace oai = formats::openai;
+using core::ErrorKind;
+using core::make_error;
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+namespace {
+
+std::mt19937_64& thread_rng() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng;
+}
+
+core::Error upstream_status_error(const routing::Candidate& c, unsigned status) {
+  auto e = make_error(ErrorKind::kUpstreamError,
+                      "Provider '" + c.provider->provider.id + "' answered HTTP " + std::to_string(status), {},
+                      "upstream_error");
+  if (status == 429) e.code = "upstream_rate_limited";
+  e.provider = c.provider->provider.id;
+  e.upstream_status = static_cast<int>(status);
+  return e;
+}
+
+// Does the failure match an excluded-errors.json pattern (case-insensitive substring)?
+bool is_excluded(const Gateway& gw, unsigned status, std::string_view text) {
+  auto patterns = gw.excluded_errors.load();
+  if (!patterns || patterns->empty()) return false;
+  std::string lower;
+  lower.reserve(std::min<std::size_t>(text.size(), 4096) + 16);
+  if (status) lower = "http " + std::to_string(status) + " ";
+  for (char ch : text.substr(0, 4096)) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (const auto& p : *patterns)
+    if (!p.empty() && lower.find(p) != std::string::npos) return true;
+  return false;
+}
+
+void account(const Caller& caller, std::int64_t tokens) {
+  auth::KeyRegistry::account(*caller.key, tokens);
+}
+
+// The error kind a relayed client-fault status stands for.
+ErrorKind client_fault_kind(unsigned status) {
+  switch (status) {
+    case 404: return ErrorKind::kNotFound;
+    case 413: return ErrorKind::kPayloadTooLarge;
+    default: return ErrorKind::kInvalidRequest;
+  }
+}
+
+// A 4xx the client caused (bad parameter, context too long...): passed through as the provider
+// phrased it, so the client can fix its request. OpenAI clients get the provider's body as it
+// is; other protocols get its message in their own error shape.
+boost::asio::awaitable<void> relay_client_error(server::Exchange& ex, const formats::Protocol& protocol,
+                                                unsigned status, const std::string& content_type, std::string& body,
+                                                std::string_view provider_key) {
+  // Some providers echo the credential they were given in their error text: never relay it.
+  if (provider_key.size() >= 8)
+    for (auto pos = body.find(provider_key); pos != std::string::npos; pos = body.find(provider_key, pos))
+      body.replace(pos, provider_key.size(), "***");
+  json::error_code ec;
+  auto v = json::parse(body, ec);
+  const json::value* inner = !ec && v.is_object() ? v.as_object().if_contains("error") : nullptr;
+  if (inner && protocol.relays_upstream_errors) {
+    server::Response r{status, content_type.empty() ? "application/json" : content_type, std::move(body), {}};
+    co_await ex.reply(std::move(r));
+    co_return;
+  }
+  auto e = make_error(client_fault_kind(status), "Provider rejected the request: " + body.substr(0, 500));
+  if (inner && inner->is_object()) {
+    const auto& o = inner->as_object();
+    if (const auto* m = o.if_contains("message"); m && m->is_string())
+      e.message = "Provider rejected the request: " + std::string(m->as_string());
+    if (const auto* p = o.if_contains("param"); p && p->is_string()) e.param = std::string(p->as_string());
+    if (const auto* c = o.if_contains("code"); c && c->is_string()) e.code = std::string(c->as_string());
+  }
+  server::Response r{protocol.relays_upstream_errors ? status : protocol.error_status(e),
+                     "application/json",
+                     protocol.error_body(e),
+                     {}};
+  co_await ex.reply(std::move(r));
+}
+
+// Fills the verdict for an upstream error status, minding excluded patterns.
+void judge_status(AttemptContext& a, AttemptReport& rep, unsigned status, const std::string& retry_after,
+                  std::string_view body) {
+  auto ra = routing::parse_retry_after(retry_after, wall_ms() / 1000);
+  std::uniform_real_distribution<double> jitter(0, 1);
+  rep.verdict = routing::classify_status(status, ra, a.retried, jitter(thread_rng()), a.gw.retry);
+  rep.obs.outcome = rep.verdict.outcome;
+  if (rep.verdict.outcome == routing::Outcome::kRateLimited) rep.obs.rest_until = Clock::now() + rep.verdict.rest;
+  if (rep.verdict.next == routing::Next::kRetrySame || rep.verdict.next == routing::Next::kFailOver) {
+    a.last = upstream_status_error(a.c, status);
+    if (rep.obs.outcome != routing::Outcome::kNeutral && is_excluded(a.gw, status, body))
+      rep.obs.outcome = routing::Outcome::kNeutral;
+  }
+}
+
+void judge_transport(AttemptContext& a, AttemptReport& rep, const core::Error& error) {
+  rep.verdict = routing::classify_transport(error);
+  rep.obs.outcome = rep.verdict.outcome;
+  a.last = error;
+  a.last.provider = a.c.provider->provider.id;
+  if (rep.obs.outcome != routing::Outcome::kNeutral && is_excluded(a.gw, 0, error.message))
+    rep.obs.outcome = routing::Outcome::kNeutral;
+}
+
+formats::Moment moment(const Job& job) {
+  return formats::Moment{wall_ms(),
+                         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - job.started).count()};
+}
+
+formats::AnswerContext answer_context(const AttemptContext& a, const server::Exchange& ex) {
+  return formats::AnswerContext{a.model, ex.request_id(), a.job.canon.include_usage};
+}
+
+void mark_bad_answer(AttemptContext& a, AttemptReport& rep) {
+  rep.verdict = routing::Verdict{};
+  rep.obs.outcome = routing::Outcome::kFailure;
+  a.last = make_error(ErrorKind::kUpstreamError,
+                      "Provider '" + a.c.provider->provider.id + "' returned a body that is not a JSON object", {},
+                      "upstream_bad_response");
+}
+
+}  // namespace
+
+boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptContext& a) {
+  AttemptReport rep;
+  upstream::Abort abort;
+  upstream::Request req{
+      &a.c.endpoint(a.job.canon.op), a.body, a.c.provider->provider.api_key, false, &abort, a.deadline};
+  auto start = Clock::now();
+  ex.watch_client([&abort] { abort.trigger(); });
+  auto res = co_await a.client.call(req);
+  ex.unwatch_client();
+  rep.obs.total_ms = ms_between(start, Clock::now());
+  if (ex.client_gone()) {
+    rep.answered = true;  // nobody to answer; the upstream call was cancelled
+    co_return rep;
+  }
+  if (!res) {
+    judge_transport(a, rep, res.error());
+    co_return rep;
+  }
+  auto& r = *res;
+  judge_status(a, rep, r.status, r.retry_after, r.body);
+  if (rep.verdict.next == routing::Next::kRelay) {
+    rep.answered = true;
+    co_await relay_client_error(ex, a.job.protocol, r.status, r.content_type, r.body, a.c.provider->provider.api_key);
+    co_return rep;
+  }
+  if (rep.verdict.next != routing::Next::kDone) co_return rep;
+  server::Response out;
+  std::optional<core::Usage> usage;
+  if (a.job.codec.relays_answer()) {
+    usage = oai::usage_from_body(r.body);
+    out = server::Response{
+        r.status, r.content_type.empty() ? "application/json" : std::move(r.content_type), std::move(r.body), {}};
+  } else {
+    json::error_code ec;
+    auto answer = json::parse(r.body, ec);
+    if (!ec && answer.is_object()) {
+      usage = oai::usage_from(answer.as_object());
+      out = server::Response{200,
+                             std::string(a.job.codec.content_type()),
+                             a.job.codec.encode(answer.as_object(), answer_context(a, ex), moment(a.job)),
+                             {}};
+    }
+  }
+  if (!usage) {
+    mark_bad_answer(a, rep);
+    co_return rep;
+  }
+  rep.answered = true;
+  rep.obs.ttfb_ms = rep.obs.total_ms;
+  rep.obs.input_tokens = usage->prompt_tokens;
+  rep.obs.output_tokens = usage->completion_tokens;
+  if (usage->completion_tokens > 0 && *rep.obs.total_ms > 0)
+    rep.obs.tokens_per_s = usage->completion_tokens * 1000.0 / *rep.obs.total_ms;
+  account(a.caller, usage->present ? usage->total_tokens : 0);
+  if (a.caller.key->is_admin()) out.headers.emplace_back("x-anygpt-provider", a.c.provider->provider.id);
+  co_await ex.reply(std::move(out));
+  co_return rep;
+}
+
+namespace {
+
+// Reads a non-SSE answer to a stream request whole (an error, or a provider ignoring "stream").
+boost::asio::awaitable<core::Result<std::string>> read_all(upstream::Stream& stream) {
+  std::string all;
+  for (;;) {
+    auto piece = co_await stream.next();
+    if (!piece) co_return piece.error();
+    if (piece->empty()) co_return all;
+    all.append(piece->data(), piece->size());
+  }
+}
+
+// A 2xx that is not SSE (a provider that ignores "stream"): relayed as it is to OpenAI-shaped
+// clients, or given to the protocol's stream encoder as one chunk.
+boost::asio::awaitable<void> relay_whole_answer(server::Exchange& ex, AttemptContext& a, AttemptReport& rep,
+                                                upstream::Stream& stream, std::string& all) {
+  if (a.job.codec.relays_answer()) {
+    auto usage = oai::usage_from_body(all);
+    account(a.caller, usage && usage->present ? usage->total_tokens : 0);
+    server::Response out{stream.status(), stream.content_type(), std::move(all), {}};
+    co_await ex.reply(std::move(out));
+    co_return;
+  }
+  json::error_code ec;
+  auto answer = json::parse(all, ec);
+  if (ec || !answer.is_object()) {
+    mark_bad_answer(a, rep);
+    rep.answered = false;
+    co_return;
+  }
+  auto usage = oai::usage_from(answer.as_object());
+  account(a.caller, usage.total_tokens);
+  auto encoder = a.job.codec.stream(answer_context(a, ex));
+  std::string out;
+  encoder->chunk(completion_as_chunk(answer.as_object()), moment(a.job), out);
+  encoder->finish(usage, moment(a.job), out);
+  const bool begun = co_await ex.begin_stream(200, encoder->content_type());
+  if (!begun) co_return;
+  const bool written = co_await ex.write_chunk(out);
+  if (written) co_await ex.end_stream();
+}
+
+}  // namespace
+
+boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptContext& a) {
+  AttemptReport rep;
+  upstream::Abort abort;
+  upstream::Request req{
+      &a.c.endpoint(a.job.canon.op), a.body, a.c.provider->provider.api_key, true, &abort, a.deadline};
+  ex.watch_client([&abort] { abort.trigger(); });
+  struct Unwatch {
+    explicit Unwatch(server::Exchange& e) : ex(e) {}
+    ~Unwatch() { ex.unwatch_client(); }
+    server::Exchange& ex;
+  } unwatch(ex);
+  auto start = Clock::now();
+  auto opened = co_await a.client.open_stream(req);
+  if (ex.client_gone()) {
+    rep.answered = true;
+    co_return rep;
+  }
+  if (!opened) {
+    judge_transport(a, rep, opened.error());
+    co_return rep;
+  }
+  auto& stream = *opened;
+  rep.obs.ttfb_ms = ms_between(start, Clock::now());
+  if (stream.status() >= 400 || stream.content_type().rfind("text/event-stream", 0) != 0) {
+    auto all = co_await read_all(stream);
+    if (!all) {
+      judge_transport(a, rep, all.error());
+      co_return rep;
+    }
+    judge_status(a, rep, stream.status(), stream.retry_after(), *all);
+    if (rep.verdict.next == routing::Next::kRelay) {
+      rep.answered = true;
+      co_await relay_client_error(ex, a.job.protocol, stream.status(), stream.content_type(), *all,
+                                  a.c.provider->provider.api_key);
+    } else if (rep.verdict.next == routing::Next::kDone) {
+      rep.answered = true;
+      rep.obs.total_ms = ms_between(start, Clock::now());
+      co_await relay_whole_answer(ex, a, rep, stream, *all);
+    }
+    co_return rep;
+  }
+  std::unique_ptr<formats::StreamEncoder> encoder;
+  if (!a.job.codec.relays_answer()) encoder = a.job.codec.stream(answer_context(a, ex));
+  server::Headers headers;
+  if (a.caller.key->is_admin()) headers.emplace_back("x-anygpt-provider", a.c.provider->provider.id);
+  rep.answered = true;
+  // (No conditional expression inside a co_await statement: GCC 12 miscompiles those.)
+  std::string_view type = "text/event-stream";
+  if (encoder) type = encoder->content_type();
+  const bool begun = co_await ex.begin_stream(200, type, std::move(headers));
+  if (!begun) {
+    rep.obs.outcome = routing::Outcome::kNeutral;
+    co_return rep;
+  }
+  RelayTarget target{a.job.canon.include_usage, encoder.get(), a.job.started};
+  auto end = co_await relay_events(ex, stream, target, a.c.provider->provider.id);
+  auto finished = Clock::now();
+  // Bill what the provider reported, or else what the client actually received.
+  std::int64_t completion = end.usage.present ? end.usage.completion_tokens : oai::estimate_tokens(end.delivered_chars);
+  account(a.caller, end.usage.present ? end.usage.total_tokens : completion);
+  if (!ex.client_gone() && end.kind != StreamEnd::Kind::kClientGone) co_await ex.end_stream();
+  rep.obs.total_ms = ms_between(start, finished);
+  if (end.kind == StreamEnd::Kind::kBroken) {
+    rep.obs.outcome = routing::Outcome::kFailure;  // it looked fine, then broke: the provider's fault
+    record_failure(a.gw, ex, a.caller, end.error, 200);
+  } else if (end.kind == StreamEnd::Kind::kClientGone) {
+    rep.obs.outcome = routing::Outcome::kNeutral;
+  } else {
+    rep.obs.outcome = routing::Outcome::kSuccess;
+    rep.obs.input_tokens = end.usage.prompt_tokens;
+    rep.obs.output_tokens = completion;
+    if (end.first_event) rep.obs.ttfb_ms = ms_between(start, *end.first_event);
+    double gen_ms = std::max(ms_between(end.first_event.value_or(start), finished), 250.0);
+    if (completion > 0) rep.obs.tokens_per_s = completion * 1000.0 / gen_ms;
+  }
+  co_return rep;
+}
+
+}  // namespace anygpt::pipeline

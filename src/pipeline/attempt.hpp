@@ -1,0 +1,66 @@
+// pipeline/attempt: one upstream attempt of a request (plain or streamed) and its verdict.
+// Internal to the pipeline; dispatch.cpp runs the loop around it.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <string>
+#include <string_view>
+
+#include "formats/codec.hpp"
+#include "pipeline/gateway.hpp"
+#include "routing/failure.hpp"
+#include "routing/health.hpp"
+#include "upstream/client.hpp"
+
+namespace anygpt::pipeline {
+
+using routing::Clock;
+
+// A decoded request on its way upstream, shared by its attempts. Owned by dispatch().
+// (Has a constructor, not aggregate init: GCC 12 double-destroys members of aggregates
+// brace-initialised inside coroutines.)
+struct Job {
+  Job(const formats::Protocol& p, const formats::Codec& c, formats::Canonical canonical)
+      : protocol(p), codec(c), canon(std::move(canonical)) {}
+
+  const formats::Protocol& protocol;
+  const formats::Codec& codec;
+  formats::Canonical canon;
+  std::string canonical_bytes;           // serialize(canon.body) when !canon.same_bytes
+  boost::json::value* object = nullptr;  // what a rename mutates: the client's parsed body or canon.body
+  std::string_view bytes;                // the request as it goes upstream before any rename
+  Clock::time_point started;             // when the request arrived (for encoders' durations)
+  bool ask_usage = false;                // splice stream_options.include_usage into the client's bytes
+};
+
+// What one attempt came to. `answered`: the client got its answer (or left); otherwise the
+// verdict says whether to retry or fail over.
+struct AttemptReport {
+  bool answered = false;
+  routing::Verdict verdict;
+  routing::Observation obs;
+};
+
+// Everything an attempt needs besides the exchange.
+struct AttemptContext {
+  Gateway& gw;
+  upstream::Client& client;
+  const Caller& caller;
+  const Job& job;
+  const routing::Candidate& c;
+  std::string_view model;  // the chain model being tried (the answer names it)
+  std::string_view body;
+  Clock::time_point deadline;
+  bool retried;
+  core::Error& last;
+};
+
+boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptContext& a);
+// The client probe armed here stays armed for the whole relay: a client that leaves aborts the
+// upstream read even while the upstream is silent.
+boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptContext& a);
+
+std::int64_t wall_ms();
+double ms_between(Clock::time_point a, Clock::time_point b);
+
+}  // namespace anygpt::pipeline

@@ -1,0 +1,267 @@
+#include "pipeline/dispatch.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <random>
+
+#include "core/json_text.hpp"
+#include "core/log.hpp"
+#include "formats/openai/capabilities.hpp"
+#include "pipeline/attempt.hpp"
+#include "routing/plan.hpp"
+
+namespace anygpt::pipeline {
+namespace json = boost::json;
+namespace oai = formats::openai;
+using core::ErrorKind;
+using core::make_error;
+
+namespace {
+
+std::mt19937_64& plan_rng() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng;
+}
+
+// The body sent upstream: the request's bytes untouched unless the model name must change or
+// an OpenAI client's stream needs usage reported.
+struct UpstreamBody {
+  std::string rewritten;
+  std::string_view view;
+};
+
+UpstreamBody build_body(const Job& job, const routing::Candidate& c) {
+  bool rename = c.upstream_model != job.canon.model;
+  if (!rename && !job.ask_usage) return UpstreamBody{{}, job.bytes};
+  auto& o = job.object->as_object();
+  if (!rename && !o.contains("stream_options")) {
+    // Splice the field in after the opening brace: no re-serialisation of the whole body.
+    auto brace = job.bytes.find('{');
+    UpstreamBody b;
+    b.rewritten.reserve(job.bytes.size() + 48);
+    b.rewritten.append(job.bytes.substr(0, brace + 1));
+    b.rewritten += R"("stream_options":{"include_usage":true},)";
+    b.rewritten.append(job.bytes.substr(brace + 1));
+    b.view = b.rewritten;
+    return b;
+  }
+  o["model"] = c.upstream_model;  // (set every time: an earlier candidate may have renamed it)
+  if (job.ask_usage) {
+    auto& so = o["stream_options"];
+    if (!so.is_object()) so = json::object();
+    so.as_object()["include_usage"] = true;
+  }
+  UpstreamBody b{json::serialize(*job.object), {}};
+  b.view = b.rewritten;
+  return b;
+}
+
+const char* outcome_name(routing::Outcome o) {
+  switch (o) {
+    case routing::Outcome::kSuccess: return "success";
+    case routing::Outcome::kFailure: return "failure";
+    case routing::Outcome::kCredentials: return "credentials_rejected";
+    case routing::Outcome::kRateLimited: return "rate_limited";
+    case routing::Outcome::kNeutral: return "neutral";
+  }
+  return "?";
+}
+
+// One debug line per attempt: which provider, what happened, how long it took.
+void log_attempt(const server::Exchange& ex, const routing::Candidate& c, std::string_view model, int attempt,
+                 routing::Outcome outcome, std::string_view detail, double latency_ms) {
+  if (!core::log_enabled(core::LogLevel::kDebug)) return;
+  std::string fields = "\"request_id\":";
+  core::append_json_string(fields, ex.request_id());
+  fields += ",\"provider\":";
+  core::append_json_string(fields, c.provider->provider.id);
+  fields += ",\"model\":";
+  core::append_json_string(fields, model);
+  fields += ",\"attempt\":" + std::to_string(attempt) + ",\"outcome\":\"" + outcome_name(outcome) + "\",\"detail\":";
+  core::append_json_string(fields, detail);
+  fields += ",\"latency_ms\":" + std::to_string(static_cast<std::int64_t>(latency_ms));
+  core::log(core::LogLevel::kDebug, "upstream attempt", fields);
+}
+
+boost::asio::awaitable<void> wait_for(server::Exchange& ex, std::chrono::milliseconds d) {
+  boost::asio::steady_timer timer(ex.executor(), d);
+  boost::system::error_code ec;
+  co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+}
+
+// Why a model cannot serve the request's capabilities, or empty.
+std::string capability_gap(const routing::ModelRule& rule, unsigned required) {
+  unsigned checked = required & ~static_cast<unsigned>(oai::kTools);  // models.json never lists tools
+  if (!rule.declared_caps || (checked & ~rule.declared_caps) == 0) return {};
+  return oai::capability_names(checked & ~rule.declared_caps);
+}
+
+// The catalogue name serving `model`: itself, else the protocol's alternate name; empty if none.
+std::string_view resolve_model(const routing::Catalog& catalog, const formats::Protocol& protocol,
+                               std::string_view model) {
+  if (!catalog.candidates(model).empty()) return model;
+  if (protocol.alternate_model) {
+    auto alt = protocol.alternate_model(model);
+    if (!alt.empty() && !catalog.candidates(alt).empty()) return alt;
+  }
+  return {};
+}
+
+// Every provider is out of rotation after repeated failures: the error that says when to retry.
+core::Error no_healthy_provider(Gateway& gw, server::Exchange& ex, const routing::Catalog& catalog,
+                                const std::vector<std::string_view>& chain, std::string_view model) {
+  std::vector<std::size_t> chain_slots;
+  for (const auto& m : chain)
+    for (const auto& c : catalog.candidates(m)) chain_slots.push_back(c.slot);
+  auto next = gw.health->next_probe(chain_slots, Clock::now());
+  auto wait_s =
+      std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(next - Clock::now()).count() + 1);
+  ex.add_header("Retry-After", std::to_string(wait_s));
+  return make_error(ErrorKind::kUpstreamUnavailable,
+                    "Every provider of '" + std::string(model) +
+                        "' is temporarily out of rotation after repeated failures; retry in " + std::to_string(wait_s) +
+                        " s",
+                    {}, "no_healthy_provider");
+}
+
+// The request's attempts over its model chain; answers the client (or leaves it answered).
+// REQUIRES: `catalog` (the snapshot `model` was resolved in) outlives the call.
+boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, upstream::Client& client,
+                                          const Caller& caller, Job& job, const routing::Catalog* catalog,
+                                          std::string_view model, unsigned required) {
+  // The requested model, then its fallbacks (models.json "fallbacks"), each once.
+  std::vector<std::string_view> chain{model};  // views into the request and the catalog
+  for (const auto& f : catalog->rule(model).fallbacks)
+    if (std::find(chain.begin(), chain.end(), f) == chain.end()) chain.push_back(f);
+
+  auto& board = *gw.health;
+  const auto& tier = *caller.tier;
+  routing::ScoreBand band{tier.min_provider_score, tier.max_provider_score};
+  const auto deadline = Clock::now() + std::chrono::milliseconds(gw.config.routing_budget_ms);
+  int attempts_left = gw.config.routing_max_attempts;
+  int attempt_no = 0;
+  bool any_capable = false;
+  bool out_of_budget = false;
+  core::Error last = make_error(ErrorKind::kUpstreamUnavailable, "No provider could serve the request");
+
+  for (const auto& m : chain) {
+    if (out_of_budget) break;
+    if (m != model && !capability_gap(catalog->rule(m), required).empty()) continue;
+    const auto& cands = catalog->candidates(m);
+    std::vector<std::size_t> slots;
+    std::vector<std::size_t> index;  // slots[i] -> cands[index[i]]
+    for (std::size_t i = 0; i < cands.size(); ++i) {
+      if (cands[i].skipped_caps & required) continue;
+      slots.push_back(cands[i].slot);
+      index.push_back(i);
+    }
+    any_capable = any_capable || !slots.empty();
+    auto order = routing::plan_attempts(board, slots, band, gw.config.routing_spread_points, Clock::now(), plan_rng());
+    for (auto e : order) {
+      if (out_of_budget) break;
+      const auto& c = cands[index[e]];
+      auto body = build_body(job, c);
+      bool retried = false;
+      for (;;) {
+        if (attempts_left == 0 || Clock::now() >= deadline) {
+          out_of_budget = true;
+          break;
+        }
+        auto ticket = board.claim(c.slot, Clock::now());
+        if (!ticket.valid) break;  // taken out meanwhile (another request saw it fail)
+        --attempts_left;
+        ++attempt_no;
+        AttemptContext actx{gw, client, caller, job, c, m, body.view, deadline, retried, last};
+        auto t0 = Clock::now();
+        AttemptReport rep;
+        if (job.canon.stream)
+          rep = co_await try_stream(ex, actx);
+        else
+          rep = co_await try_plain(ex, actx);
+        rep.obs.wall_ms = wall_ms();
+        board.record(ticket, rep.obs, Clock::now());
+        log_attempt(ex, c, m, attempt_no, rep.obs.outcome, rep.answered ? "answered" : last.message,
+                    ms_between(t0, Clock::now()));
+        if (rep.answered) co_return;
+        bool probe = ticket.model_probe || ticket.provider_probe;  // single-shot by contract
+        if (rep.verdict.next != routing::Next::kRetrySame || retried || probe || attempts_left == 0) break;
+        if (Clock::now() + rep.verdict.wait >= deadline) break;
+        retried = true;
+        if (rep.verdict.wait.count() > 0) co_await wait_for(ex, rep.verdict.wait);
+        if (ex.client_gone()) co_return;
+      }
+    }
+  }
+  if (!any_capable)
+    co_return co_await reply_error(
+        ex,
+        make_error(ErrorKind::kInvalidRequest,
+                   "No provider of '" + std::string(model) + "' supports: " + oai::capability_names(required),
+                   "messages", "capability_not_supported"),
+        job.protocol);
+  if (attempt_no == 0) {
+    auto e = no_healthy_provider(gw, ex, *catalog, chain, model);
+    record_failure(gw, ex, caller, e, core::http_status(e.kind));
+    co_return co_await reply_error(ex, e, job.protocol);
+  }
+  if (last.kind != ErrorKind::kUpstreamTimeout && last.kind != ErrorKind::kUpstreamUnavailable)
+    last.kind = ErrorKind::kUpstreamError;
+  record_failure(gw, ex, caller, last, core::http_status(last.kind));
+  co_await reply_error(ex, last, job.protocol);
+}
+
+}  // namespace
+
+boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstream::Client& client, Route route) {
+  const auto started = Clock::now();
+  const auto& protocol = route.protocol;
+  auto caller = authenticate(gw, ex, true, protocol.keys);
+  if (!caller) co_return co_await reply_error(ex, caller.error(), protocol);
+  // (co_await only as a whole statement: GCC 12 miscompiles it inside conditions.)
+  auto denied = co_await admit(gw, *caller, ex);
+  if (denied) co_return co_await reply_error(ex, *denied, protocol);
+
+  json::error_code ec;
+  json::monotonic_resource arena;  // one block for the whole parsed request, freed at once
+  auto parsed = json::parse(ex.body(), ec, &arena);
+  if (ec)
+    co_return co_await reply_error(
+        ex,
+        make_error(ErrorKind::kInvalidRequest, "Request body is not valid JSON: " + ec.message(), {}, "invalid_json"),
+        protocol);
+  auto canon = route.codec.decode(parsed, route.params);
+  if (!canon) co_return co_await reply_error(ex, canon.error(), protocol);
+  Job job(protocol, route.codec, std::move(*canon));
+  job.started = started;
+  if (job.canon.same_bytes) {
+    job.object = &parsed;
+    job.bytes = ex.body();
+    job.ask_usage = job.canon.stream && !job.canon.include_usage;
+  } else {
+    job.canonical_bytes = json::serialize(job.canon.body);
+    job.object = &job.canon.body;
+    job.bytes = job.canonical_bytes;
+  }
+
+  auto catalog = gw.catalog.load();
+  auto model = resolve_model(*catalog, protocol, job.canon.model);
+  if (model.empty())
+    co_return co_await reply_error(
+        ex,
+        make_error(ErrorKind::kNotFound,
+                   "The model '" + job.canon.model + "' does not exist or no enabled provider serves it", "model",
+                   "model_not_found"),
+        protocol);
+  unsigned required = job.object->is_object() ? oai::required_capabilities(job.object->as_object()) : 0;
+  if (auto gap = capability_gap(catalog->rule(model), required); !gap.empty())
+    co_return co_await reply_error(
+        ex,
+        make_error(ErrorKind::kInvalidRequest, "The model '" + std::string(model) + "' does not support: " + gap,
+                   "messages", "model_capability_missing"),
+        protocol);
+  co_await run_attempts(gw, ex, client, *caller, job, catalog.get(), model, required);
+}
+
+}  // namespace anygpt::pipeline

@@ -1,0 +1,25 @@
+#pragma once
+
+#include "formats/codec.hpp"
+#include "pipeline/gateway.hpp"
+#include "upstream/client.hpp"
+
+namespace anygpt::pipeline {
+
+// What a route hands the dispatcher: the client's protocol, the codec of the operation and what
+// the path said. All three outlive the request (protocols and codecs are static).
+struct Route {
+  const formats::Protocol& protocol;
+  const formats::Codec& codec;
+  formats::RouteParams params;
+};
+
+// The one request pipeline for every client protocol and model operation: authenticates (the
+// protocol's key sources), applies quota and rate limits, decodes the body into the canonical
+// request, finds the model (or the protocol's alternate name), then runs the attempt loop over
+// the model and its fallbacks (health-ordered candidates, retries, failover; see attempt.hpp),
+// relays or translates the answer and accounts usage. Errors reach the client in the protocol's
+// shape. The loop knows no wire format. `client` is the calling thread's upstream client.
+boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstream::Client& client, Route route);
+
+}  // namespace anygpt::pipeline

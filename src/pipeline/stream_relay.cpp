@@ -1,0 +1,184 @@
+#include "pipeline/stream_relay.hpp"
+
+#include <boost/json.hpp>
+
+#include "core/log.hpp"
+#include "formats/openai/openai.hpp"
+#include "formats/openai/stream_inspect.hpp"
+#include "pipeline/attempt.hpp"
+
+namespace anygpt::pipeline {
+namespace json = boost::json;
+namespace oai = formats::openai;
+using Kind = oai::EventInfo::Kind;
+
+namespace {
+
+// Per-stream state of relay_events. (A constructor, not aggregate init: it lives in a
+// coroutine frame, where GCC 12 double-destroys brace-initialised aggregates.)
+struct Relay {
+  Relay(RelayTarget t, std::string_view provider) : target(t), provider_id(provider) {}
+
+  RelayTarget target;
+  std::string_view provider_id;
+  StreamEnd end;
+  bool done_seen = false;
+
+  formats::Moment now() const {
+    return formats::Moment{
+        wall_ms(),
+        std::chrono::duration_cast<std::chrono::nanoseconds>(routing::Clock::now() - target.started).count()};
+  }
+
+  // The chunk as-is for OpenAI clients. Only usage chunks are parsed.
+  void pass_through(std::string_view ev, const oai::EventInfo& seen, std::string& out) {
+    if (seen.has_usage) {
+      if (auto data = oai::event_data(ev)) {
+        json::error_code ec;
+        auto v = json::parse(*data, ec);
+        if (!ec && v.is_object()) {
+          auto u = oai::usage_from(v.as_object());
+          if (u.present) end.usage = u;
+          const auto* choices = v.as_object().if_contains("choices");
+          bool usage_only = u.present && choices && choices->is_array() && choices->as_array().empty();
+          if (usage_only && !target.include_usage) return;
+        }
+      }
+    }
+    out.append(ev.data(), ev.size());
+    out += "\n\n";
+  }
+
+  // The chunk through the encoder. False when it was an in-band error event (the stream broke).
+  bool translate(std::string_view ev, const oai::EventInfo& seen, std::string& out) {
+    std::string_view data;
+    std::string joined;
+    if (seen.kind != Kind::kChunk || !oai::event_payload(ev, data, joined)) return true;
+    // Chunks are small: parse each into a stack block (no heap allocation for the usual chunk).
+    unsigned char block[4096];
+    json::monotonic_resource arena(block, sizeof block);
+    json::error_code ec;
+    auto v = json::parse(data, ec, &arena);
+    if (ec || !v.is_object()) return true;
+    const auto& chunk = v.as_object();
+    if (const auto* err = chunk.if_contains("error"); err && !chunk.contains("choices")) {
+      const json::value* m = err->is_object() ? err->as_object().if_contains("message") : nullptr;
+      std::string message = m && m->is_string() ? std::string(m->as_string()) : json::serialize(*err);
+      end.error = core::make_error(
+          core::ErrorKind::kUpstreamError,
+          "Provider '" + std::string(provider_id) + "' reported an error mid-stream: " + message.substr(0, 500));
+      return false;
+    }
+    if (seen.has_usage) {
+      auto u = oai::usage_from(chunk);
+      if (u.present) end.usage = u;
+    }
+    target.encoder->chunk(chunk, now(), out);
+    return true;
+  }
+
+  // The usage to report at a clean end: the provider's, else an estimate of what was delivered.
+  core::Usage final_usage() const {
+    if (end.usage.present) return end.usage;
+    core::Usage u;
+    u.completion_tokens = oai::estimate_tokens(end.delivered_chars);
+    u.total_tokens = u.completion_tokens;
+    return u;
+  }
+
+  // Ends a broken stream in the client's protocol.
+  std::string broken_event(core::Error err) {
+    end.kind = StreamEnd::Kind::kBroken;
+    std::string event;
+    if (target.encoder)
+      target.encoder->fail(err, event);
+    else
+      event = oai::stream_error_event(err);
+    end.error = std::move(err);
+    end.error.provider = std::string(provider_id);
+    return event;
+  }
+};
+
+}  // namespace
+
+boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::Stream& stream, RelayTarget target,
+                                               std::string_view provider_id) {
+  Relay relay(target, provider_id);
+  oai::SseSplitter splitter;
+  std::string out;
+  for (;;) {
+    auto piece = co_await stream.next();
+    if (!piece) {
+      if (ex.client_gone()) {
+        relay.end.kind = StreamEnd::Kind::kClientGone;
+        co_return relay.end;
+      }
+      auto err = piece.error();
+      err.message = "Provider '" + std::string(provider_id) + "' stream failed after it started: " + err.message;
+      std::string event = relay.broken_event(std::move(err));
+      co_await ex.write_chunk(event);
+      co_return relay.end;
+    }
+    if (piece->empty()) break;
+    if (!relay.end.first_event) relay.end.first_event = routing::Clock::now();
+    splitter.append(*piece);
+    out.clear();
+    bool broken = false;
+    while (auto ev = splitter.next_event()) {
+      auto seen = oai::inspect_event(*ev);
+      if (seen.kind == Kind::kMalformed) {
+        core::log(core::LogLevel::kWarn, "skipped a malformed stream chunk from provider '" + std::string(provider_id) +
+                                             "' (" + std::to_string(ev->size()) + " bytes)");
+        continue;
+      }
+      if (seen.kind == Kind::kDone) relay.done_seen = true;
+      relay.end.delivered_chars += seen.delivered_chars;
+      if (!target.encoder) {
+        relay.pass_through(*ev, seen, out);
+      } else if (!relay.translate(*ev, seen, out)) {
+        out += relay.broken_event(relay.end.error);
+        broken = true;
+        break;
+      }
+    }
+    if (!out.empty()) {
+      const bool written = co_await ex.write_chunk(out);
+      if (!written) {
+        relay.end.kind = StreamEnd::Kind::kClientGone;
+        co_return relay.end;
+      }
+    }
+    if (broken) co_return relay.end;
+  }
+  // The provider ended the body cleanly: the answer is complete even without its [DONE].
+  out.clear();
+  if (target.encoder)
+    target.encoder->finish(relay.final_usage(), relay.now(), out);
+  else if (!relay.done_seen)
+    out = "data: [DONE]\n\n";
+  if (!out.empty()) {
+    const bool written = co_await ex.write_chunk(out);
+    if (!written) relay.end.kind = StreamEnd::Kind::kClientGone;
+  }
+  co_return relay.end;
+}
+
+json::object completion_as_chunk(const json::object& completion) {
+  json::object chunk = completion;
+  chunk["object"] = "chat.completion.chunk";
+  if (auto* choices = chunk.if_contains("choices"); choices && choices->is_array())
+    for (auto& c : choices->as_array()) {
+      if (!c.is_object()) continue;
+      auto& o = c.as_object();
+      if (auto* m = o.if_contains("message")) {
+        json::value message = std::move(*m);
+        o.erase("message");
+        o["delta"] = std::move(message);
+      }
+    }
+  chunk.erase("usage");
+  return chunk;
+}
+
+}  // namespace anygpt::pipeline

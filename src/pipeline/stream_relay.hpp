@@ -1,0 +1,43 @@
+// pipeline/stream_relay: relays an upstream OpenAI SSE stream to the client as it arrives,
+// either byte for byte (OpenAI-shaped clients) or through the client protocol's StreamEncoder,
+// one event at a time. Internal to the pipeline.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <optional>
+
+#include "formats/codec.hpp"
+#include "routing/health.hpp"
+#include "server/exchange.hpp"
+#include "upstream/client.hpp"
+
+namespace anygpt::pipeline {
+
+// How a relayed stream ended.
+struct StreamEnd {
+  enum class Kind { kComplete, kBroken, kClientGone } kind = Kind::kComplete;
+  core::Usage usage;                // as reported by the provider (present=false when not)
+  std::size_t delivered_chars = 0;  // text the client received, for billing without usage
+  std::optional<routing::Clock::time_point> first_event;
+  core::Error error;  // kBroken: what broke it
+};
+
+// Where the events go. encoder == nullptr: to the client as they are (the usage-only chunk only
+// when include_usage; a missing [DONE] added). Otherwise every chunk goes to the encoder, and
+// its finish() or fail() ends the stream.
+struct RelayTarget {
+  bool include_usage = false;
+  formats::StreamEncoder* encoder = nullptr;
+  routing::Clock::time_point started;  // when the request arrived (encoders' durations)
+};
+
+// Malformed chunks are dropped (logged); a cut or stalled upstream, or an in-band error event
+// when translating, ends with the protocol's error event (no [DONE] / clean end).
+boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::Stream& stream, RelayTarget target,
+                                               std::string_view provider_id);
+
+// A whole chat.completion as the one chunk a stream encoder understands (message -> delta), for
+// providers that answer a stream request with a plain body.
+boost::json::object completion_as_chunk(const boost::json::object& completion);
+
+}  // namespace anygpt::pipeline
