@@ -3,6 +3,7 @@
 -- Environment (read in every wrk thread):
 --   BENCH_KEY    bearer key sent as "Authorization: Bearer <key>" (default: "bench-key")
 --   BENCH_MODEL  model name in the body (default: "bench-model")
+--   BENCH_FORMAT openai (default) or anthropic: the same conversation as an Anthropic Messages body
 --
 -- Besides wrk's own report, done() prints one machine-readable line:
 --   BENCH_RESULT {"requests":..,"duration_us":..,"non2xx":..,"errors":{..},"latency_us":{..}}
@@ -11,15 +12,24 @@
 
 local key = os.getenv("BENCH_KEY") or "bench-key"
 local model = os.getenv("BENCH_MODEL") or "bench-model"
+local format = os.getenv("BENCH_FORMAT") or "openai"
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. key
-wrk.body = '{"model":"' .. model .. '","messages":['
-  .. '{"role":"system","content":"You are a concise assistant used in a gateway benchmark. Answer in one short sentence."},'
-  .. '{"role":"user","content":"Summarise in one sentence why keep-alive connections matter for an HTTP reverse proxy '
-  .. 'that sits in front of a model provider, and what it costs when they are missing."}'
-  .. '],"temperature":0.2,"top_p":1,"stream":false,"user":"bench-user-0001"}'
+local system = "You are a concise assistant used in a gateway benchmark. Answer in one short sentence."
+local question = "Summarise in one sentence why keep-alive connections matter for an HTTP reverse proxy "
+  .. "that sits in front of a model provider, and what it costs when they are missing."
+if format == "anthropic" then
+  wrk.body = '{"model":"' .. model .. '","max_tokens":256,"system":"' .. system .. '","messages":['
+    .. '{"role":"user","content":"' .. question .. '"}'
+    .. '],"temperature":0.2,"top_p":1,"stream":false,"metadata":{"user_id":"bench-user-0001"}}'
+else
+  wrk.body = '{"model":"' .. model .. '","messages":['
+    .. '{"role":"system","content":"' .. system .. '"},'
+    .. '{"role":"user","content":"' .. question .. '"}'
+    .. '],"temperature":0.2,"top_p":1,"stream":false,"user":"bench-user-0001"}'
+end
 
 -- Thread bookkeeping: each wrk thread has its own Lua state; setup() runs in the main state and
 -- keeps the thread handles so done() can read the per-thread counters.

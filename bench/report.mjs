@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 const env = process.env;
 const CLK_TCK = Number(env.BM_CLK_TCK || 100);
 const runs = readFileSync(env.BM_RUNS, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
-const TARGETS = ['direct', 'nginx', 'anygpt'];
+const TARGETS = ['direct', 'nginx', 'anygpt', 'anthropic'];
 
 // The targets of docs/PERFORMANCE.md.
 const GOALS = {
@@ -19,6 +19,7 @@ const GOALS = {
   rss_mb_max: 50,              // anygpt peak RSS (VmHWM)
   ttfc_extra_ms_max: 1,        // streaming TTFC p50 <= direct + 1 ms
   stream_cpu_ratio_max: 1.3,   // anygpt CPU per stream <= 1.3 x nginx
+  translate_cpu_ratio_max: 1.5,  // Anthropic-format requests (translated) <= 1.5 x the OpenAI passthrough's CPU
 };
 
 const mean = (xs) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null);
@@ -67,6 +68,7 @@ for (const c of conns) {
       nginx_rps_pct_of_direct: (100 * s.nginx.rps) / s.direct.rps,
       anygpt_p50_minus_direct_ms: s.anygpt.p50_ms - s.direct.p50_ms,
     };
+    if (s.anthropic) s.ratios.anthropic_anygpt_cpu = s.anthropic.cpu_us_per_req / s.anygpt.cpu_us_per_req;
   }
 }
 
@@ -99,6 +101,8 @@ if (streamSummary.anygpt && streamSummary.nginx && streamSummary.direct) {
     nginx_ttfc_p50_minus_direct_ms: streamSummary.nginx.ttfc_p50_ms - streamSummary.direct.ttfc_p50_ms,
     anygpt_nginx_cpu: streamSummary.anygpt.cpu_us_per_stream / streamSummary.nginx.cpu_us_per_stream,
   };
+  if (streamSummary.anthropic)
+    streamSummary.ratios.anthropic_anygpt_cpu = streamSummary.anthropic.cpu_us_per_stream / streamSummary.anygpt.cpu_us_per_stream;
 }
 
 // ------------------------------------------------------------------ side facts
@@ -108,8 +112,10 @@ const anygptStderr = env.BM_ANYGPT_STDERR && existsSync(env.BM_ANYGPT_STDERR)
 const nginxErr = readTail(env.BM_NGINX_ERRLOG, 1e6).filter((l) => /\[(error|crit|alert|emerg)\]/.test(l));
 let keysMe = null;
 try { keysMe = JSON.parse(env.BM_KEYS_ME || 'null'); } catch { keysMe = null; }
-const anygptClientRequests = sum(runs.filter((r) => (r.kind === 'wrk' || r.kind === 'warmup') && r.target === 'anygpt').map((r) => r.wrk.requests))
-  + sum(runs.filter((r) => r.kind === 'stream' && r.target === 'anygpt').map((r) => r.client.streams_all)) + 1; // +1 sanity request
+const viaAnygpt = (r) => r.target === 'anygpt' || r.target === 'anthropic';
+const anygptClientRequests = sum(runs.filter((r) => (r.kind === 'wrk' || r.kind === 'warmup') && viaAnygpt(r)).map((r) => r.wrk.requests))
+  + sum(runs.filter((r) => r.kind === 'stream' && viaAnygpt(r)).map((r) => r.client.streams_all))
+  + new Set(runs.filter(viaAnygpt).map((r) => r.target)).size; // one sanity request per anygpt target
 const memory = {
   anygpt_peak_rss_mb: Number(env.BM_ANYGPT_HWM_KB) / 1024,
   anygpt_rss_start_mb: Number(env.BM_ANYGPT_RSS_START_KB) / 1024,
@@ -124,6 +130,8 @@ const check = (name, value, ok, detail) => checks.push({ name, value, pass: ok, 
 for (const c of conns) {
   const r = wrkSummary[c].ratios;
   if (r) check(`CPU/req anygpt <= ${GOALS.cpu_ratio_max}x nginx @${c}`, r.anygpt_nginx_cpu, r.anygpt_nginx_cpu <= GOALS.cpu_ratio_max, `${fix(r.anygpt_nginx_cpu, 2)}x`);
+  if (r?.anthropic_anygpt_cpu !== undefined)
+    check(`CPU/req anthropic <= ${GOALS.translate_cpu_ratio_max}x anygpt @${c}`, r.anthropic_anygpt_cpu, r.anthropic_anygpt_cpu <= GOALS.translate_cpu_ratio_max, `${fix(r.anthropic_anygpt_cpu, 2)}x`);
 }
 if (wrkSummary[GOALS.rps_pct_conns]?.ratios) {
   const v = wrkSummary[GOALS.rps_pct_conns].ratios.anygpt_rps_pct_of_direct;
@@ -134,7 +142,8 @@ if (wrkSummary[GOALS.p50_conns]?.anygpt) {
   check(`p50 anygpt <= ${GOALS.p50_ms_max} ms @${GOALS.p50_conns}`, v, v <= GOALS.p50_ms_max, `${fix(v, 3)} ms`);
 }
 {
-  const e = sum(conns.map((c) => wrkSummary[c].anygpt?.errors ?? 0)) + (streamSummary.anygpt?.errors ?? 0);
+  const e = sum(conns.map((c) => (wrkSummary[c].anygpt?.errors ?? 0) + (wrkSummary[c].anthropic?.errors ?? 0)))
+    + (streamSummary.anygpt?.errors ?? 0) + (streamSummary.anthropic?.errors ?? 0);
   check('errors through anygpt = 0', e, e <= GOALS.errors_max, String(e));
 }
 check(`anygpt peak RSS <= ${GOALS.rss_mb_max} MB`, memory.anygpt_peak_rss_mb, memory.anygpt_peak_rss_mb <= GOALS.rss_mb_max, `${fix(memory.anygpt_peak_rss_mb, 1)} MB`);
@@ -143,6 +152,9 @@ if (streamSummary.ratios) {
   check(`stream TTFC p50 anygpt <= direct + ${GOALS.ttfc_extra_ms_max} ms`, d, d <= GOALS.ttfc_extra_ms_max, `+${fix(d, 3)} ms`);
   const r = streamSummary.ratios.anygpt_nginx_cpu;
   check(`CPU/stream anygpt <= ${GOALS.stream_cpu_ratio_max}x nginx`, r, r <= GOALS.stream_cpu_ratio_max, `${fix(r, 2)}x`);
+  const t = streamSummary.ratios.anthropic_anygpt_cpu;
+  if (t !== undefined)
+    check(`CPU/stream anthropic <= ${GOALS.translate_cpu_ratio_max}x anygpt`, t, t <= GOALS.translate_cpu_ratio_max, `${fix(t, 2)}x`);
 }
 
 // ------------------------------------------------------------------ print
@@ -165,6 +177,7 @@ for (const c of conns) {
     .map((t) => `${t} ${fix(s[t].cpu_user_us_per_req, 1)} usr + ${fix(s[t].cpu_sys_us_per_req, 1)} sys`);
   if (split.length) p(`CPU-us/req split: ${split.join(';  ')}`);
   if (s.ratios) {
+    if (s.ratios.anthropic_anygpt_cpu !== undefined) p(`anthropic (translated)/anygpt (passthrough) CPU per request: ${fix(s.ratios.anthropic_anygpt_cpu, 2)}x`);
     p(`anygpt/nginx CPU per request: ${fix(s.ratios.anygpt_nginx_cpu, 2)}x   anygpt RPS: ${fix(s.ratios.anygpt_rps_pct_of_direct, 1)}% of direct, ${fix(s.ratios.anygpt_rps_pct_of_nginx, 1)}% of nginx   (nginx: ${fix(s.ratios.nginx_rps_pct_of_direct, 1)}% of direct)`);
   }
 }
@@ -181,6 +194,7 @@ if (Object.keys(streamSummary).length) {
     .map((t) => `${t} ${fix(streamSummary[t].cpu_user_us_per_stream, 0)} usr + ${fix(streamSummary[t].cpu_sys_us_per_stream, 0)} sys`);
   if (split.length) p(`CPU-us/stream split: ${split.join(';  ')}`);
   const r = streamSummary.ratios;
+  if (r?.anthropic_anygpt_cpu !== undefined) p(`anthropic (translated)/anygpt (passthrough) CPU per stream: ${fix(r.anthropic_anygpt_cpu, 2)}x`);
   if (r) p(`TTFC p50 vs direct: anygpt ${r.anygpt_ttfc_p50_minus_direct_ms >= 0 ? '+' : ''}${fix(r.anygpt_ttfc_p50_minus_direct_ms, 3)} ms, nginx ${r.nginx_ttfc_p50_minus_direct_ms >= 0 ? '+' : ''}${fix(r.nginx_ttfc_p50_minus_direct_ms, 3)} ms   anygpt/nginx CPU per stream: ${fix(r.anygpt_nginx_cpu, 2)}x   (times in ms)`);
 }
 p();

@@ -16,6 +16,9 @@
 #   STREAM_CONCURRENCY, STREAM_ROUNDS, STREAM_WARMUP_ROUNDS                   default 64, 5, 1
 #   STREAM_CHUNKS, STREAM_CHUNK_MS  mock stream shape                         default 50, 10
 #   SKIP_STREAM=1   skip the streaming scenario
+#   TARGETS         which targets to measure: direct nginx anygpt anthropic (anthropic: the same
+#                   anygpt fed Anthropic Messages requests at /v3/v1/messages, translated to the
+#                   OpenAI upstream and back)                               default all four
 #   DATA_SOURCE     filesystem | redis (redis: a redis-server on a free port; anygpt in Redis mode)
 #   BUILD_DIR       where anygpt and anygpt-mock are                          default <repo>/build
 #   NGINX           nginx binary                                              default /usr/sbin/nginx
@@ -42,6 +45,7 @@ STREAM_CHUNKS=${STREAM_CHUNKS:-50}
 DATA_SOURCE=${DATA_SOURCE:-filesystem}
 STREAM_CHUNK_MS=${STREAM_CHUNK_MS:-10}
 SKIP_STREAM=${SKIP_STREAM:-0}
+TARGETS=${TARGETS:-"direct nginx anygpt anthropic"}
 RESULTS_DIR=${RESULTS_DIR:-$BENCH_DIR/results}
 HOST=127.0.0.1
 
@@ -334,30 +338,36 @@ url_of() {  # target -> non-streaming URL
     direct) echo "$UPSTREAM_URL/v1/chat/completions" ;;
     nginx) echo "http://$HOST:$P_NGINX/v1/chat/completions" ;;
     anygpt) echo "http://$HOST:$P_ANYGPT/v1/chat/completions" ;;
+    anthropic) echo "http://$HOST:$P_ANYGPT/v3/v1/messages" ;;
   esac
 }
+format_of() { [[ $1 == anthropic ]] && echo anthropic || echo openai; }
 stream_url_of() {
   case $1 in
     direct) echo "$MOCK_URL/v1/chat/completions" ;;
     nginx) echo "http://$HOST:$P_NGINX_STREAM/v1/chat/completions" ;;
     anygpt) echo "http://$HOST:$P_ANYGPT/v1/chat/completions" ;;
+    anthropic) echo "http://$HOST:$P_ANYGPT/v3/v1/messages" ;;
   esac
 }
 proxy_pids_of() {
   case $1 in
     direct) echo "" ;;
     nginx) nginx_pids "$PROXY_PID" ;;
-    anygpt) echo "$ANYGPT_PID" ;;
+    anygpt|anthropic) echo "$ANYGPT_PID" ;;
   esac
 }
 
-# Sanity: one request through every target must answer 200 with a chat.completion.
-for t in direct nginx anygpt; do
+# Sanity: one request through every target must answer 200 with a chat.completion (or an
+# Anthropic message).
+for t in $TARGETS; do
+  expect='"chat.completion"'
+  [[ $t == anthropic ]] && expect='"type":"message"'
   code=$(curl -s -o "$TMP/sanity-$t.json" -w '%{http_code}' --max-time 5 -X POST "$(url_of $t)" \
     -H 'Content-Type: application/json' -H "Authorization: Bearer $BENCH_KEY" \
-    -d "{\"model\":\"$BENCH_MODEL\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}") || code=000
+    -d "{\"model\":\"$BENCH_MODEL\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}") || code=000
   [[ $code == 200 ]] || { cat "$TMP/sanity-$t.json" "$TMP/anygpt.err" >&2 2>/dev/null; die "sanity request to $t answered $code"; }
-  grep -q '"chat.completion"' "$TMP/sanity-$t.json" || die "sanity request to $t: not a chat.completion"
+  grep -q "$expect" "$TMP/sanity-$t.json" || die "sanity request to $t: not a $expect answer"
 done
 ANYGPT_RSS_START_KB=$(proc_status_kb "$ANYGPT_PID" VmRSS)
 NGINX_WORKERS_START=$(cat "/proc/$PROXY_PID/task/$PROXY_PID/children" 2>/dev/null || true)
@@ -378,13 +388,13 @@ check_alive() {
 # ---------------------------------------------------------------- non-streaming (wrk)
 run_wrk() {  # target conns duration -> output file; prints BENCH_RESULT json
   local t=$1 c=$2 dur=$3 out=$4
-  BENCH_KEY=$BENCH_KEY BENCH_MODEL=$BENCH_MODEL timeout --kill-after=5 "$WATCHDOG" \
+  BENCH_KEY=$BENCH_KEY BENCH_MODEL=$BENCH_MODEL BENCH_FORMAT=$(format_of "$t") timeout --kill-after=5 "$WATCHDOG" \
     wrk -t"$WRK_THREADS" -c"$c" -d"$dur" --latency -s "$BENCH_DIR/chat.lua" "$(url_of "$t")" >"$out" 2>&1 || true
   grep '^BENCH_RESULT ' "$out" | sed 's/^BENCH_RESULT //' | tail -n 1
 }
 
 if [[ $WARMUP != 0 && $WARMUP != 0s ]]; then
-  for t in direct nginx anygpt; do
+  for t in $TARGETS; do
     log "warm-up $t ($WARMUP, 16 conns)"
     res=$(run_wrk "$t" 16 "$WARMUP" "$TMP/warmup-$t.txt")
     [[ -n $res ]] || { cat "$TMP/warmup-$t.txt" >&2; die "warm-up wrk against $t printed no result"; }
@@ -395,7 +405,7 @@ fi
 
 for c in $CONNS; do
   for rep in $(seq 1 "$REPEAT"); do
-    for t in direct nginx anygpt; do
+    for t in $TARGETS; do
       read -ra pp <<<"$(proxy_pids_of "$t")"
       read -ra up <<<"$(upstream_pids)"
       c0=$(cpu_ticks "${pp[@]}"); u0=$(cpu_ticks "${up[@]}")
@@ -424,12 +434,13 @@ done
 if [[ $SKIP_STREAM != 1 ]]; then
   curl -sf -o /dev/null -X POST "$MOCK_URL/mock/config" -H 'Content-Type: application/json' \
     -d "{\"streamChunks\":$STREAM_CHUNKS,\"chunkIntervalMs\":$STREAM_CHUNK_MS}" || die "mock config failed"
-  for t in direct nginx anygpt; do
+  for t in $TARGETS; do
     read -ra pp <<<"$(proxy_pids_of "$t")"
     up=("$MOCK_PID")
     c0=$(cpu_ticks "${pp[@]}"); u0=$(cpu_ticks "${up[@]}")
     log "streaming $t: $STREAM_CONCURRENCY concurrent x $STREAM_ROUNDS rounds (+$STREAM_WARMUP_ROUNDS warm-up), $STREAM_CHUNKS chunks every $STREAM_CHUNK_MS ms"
     res=$(timeout --kill-after=5 300 node "$BENCH_DIR/stream_client.mjs" --url "$(stream_url_of "$t")" --key "$BENCH_KEY" \
+      --format "$(format_of "$t")" \
       --model "$STREAM_MODEL" --concurrency "$STREAM_CONCURRENCY" --rounds "$STREAM_ROUNDS" \
       --warmup "$STREAM_WARMUP_ROUNDS" 2>"$TMP/stream-$t.err") || { cat "$TMP/stream-$t.err" >&2; die "stream client against $t failed"; }
     c1=$(cpu_ticks "${pp[@]}"); u1=$(cpu_ticks "${up[@]}")

@@ -11,11 +11,12 @@
 //
 // usage: node bench/stream_client.mjs --url http://127.0.0.1:PORT/v1/chat/completions
 //          [--key KEY] [--model bench-model] [--concurrency 64] [--rounds 5] [--warmup 1]
+//          [--format openai|anthropic]   (anthropic: an Anthropic Messages body; ends at message_stop)
 //          [--timeout-ms 30000]
 import http from 'node:http';
 
 function parseArgs(argv) {
-  const a = { url: '', key: '', model: 'bench-model', concurrency: 64, rounds: 5, warmup: 1, timeoutMs: 30000 };
+  const a = { url: '', key: '', model: 'bench-model', concurrency: 64, rounds: 5, warmup: 1, timeoutMs: 30000, format: 'openai' };
   for (let i = 2; i < argv.length; i++) {
     const k = argv[i], v = argv[i + 1];
     switch (k) {
@@ -26,6 +27,7 @@ function parseArgs(argv) {
       case '--rounds': a.rounds = Number(v); i++; break;
       case '--warmup': a.warmup = Number(v); i++; break;
       case '--timeout-ms': a.timeoutMs = Number(v); i++; break;
+      case '--format': a.format = v; i++; break;
       default: throw new Error(`unknown argument ${k}`);
     }
   }
@@ -36,15 +38,13 @@ function parseArgs(argv) {
 const args = parseArgs(process.argv);
 const url = new URL(args.url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: args.concurrency, maxFreeSockets: args.concurrency });
-const body = JSON.stringify({
-  model: args.model,
-  messages: [
-    { role: 'system', content: 'You are a concise assistant used in a gateway streaming benchmark.' },
-    { role: 'user', content: 'Stream a short answer: why does time to first token matter for chat user interfaces?' },
-  ],
-  temperature: 0.2,
-  stream: true,
-});
+const system = 'You are a concise assistant used in a gateway streaming benchmark.';
+const question = 'Stream a short answer: why does time to first token matter for chat user interfaces?';
+const anthropic = args.format === 'anthropic';
+const body = JSON.stringify(anthropic
+  ? { model: args.model, max_tokens: 256, system, messages: [{ role: 'user', content: question }], temperature: 0.2, stream: true }
+  : { model: args.model, messages: [{ role: 'system', content: system }, { role: 'user', content: question }], temperature: 0.2, stream: true });
+const complete = anthropic ? /event: message_stop\ndata: [^\n]*\n\n$/ : /data: \[DONE\]\s*$/;
 const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
 if (args.key) headers.authorization = `Bearer ${args.key}`;
 
@@ -65,7 +65,7 @@ function oneStream() {
       r.events = (text.match(/^data:/gm) || []).length;
       if (error) r.error = error;
       else if (r.status !== 200) r.error = 'status';
-      else if (!/data: \[DONE\]\s*$/.test(text)) r.error = 'incomplete';
+      else if (!complete.test(text)) r.error = 'incomplete';
       else r.ok = true;
       resolve(r);
     };

@@ -84,7 +84,9 @@ class StreamEncoder {
   virtual ~StreamEncoder() = default;
   virtual std::string_view content_type() const = 0;
   // One upstream chunk (including the usage-only chunk with empty choices). Appends whatever
-  // the client should receive now to `out` (possibly nothing).
+  // the client should receive now to `out` (possibly nothing). `chunk` lives only for the call
+  // (in a per-event arena): a copy kept past it needs its own storage
+  // (`json::object(chunk, json::storage_ptr{})`), since Boost.JSON copies share the source's.
   virtual void chunk(const boost::json::object& chunk, const Moment& now, std::string& out) = 0;
   // The upstream ended cleanly ([DONE] or end of body). `usage` is the provider's (or an
   // estimate of the delivered text when the provider reported none). Appends the end.

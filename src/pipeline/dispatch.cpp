@@ -98,17 +98,6 @@ std::string capability_gap(const routing::ModelRule& rule, unsigned required) {
   return oai::capability_names(checked & ~rule.declared_caps);
 }
 
-// The catalogue name serving `model`: itself, else the protocol's alternate name; empty if none.
-std::string_view resolve_model(const routing::Catalog& catalog, const formats::Protocol& protocol,
-                               std::string_view model) {
-  if (!catalog.candidates(model).empty()) return model;
-  if (protocol.alternate_model) {
-    auto alt = protocol.alternate_model(model);
-    if (!alt.empty() && !catalog.candidates(alt).empty()) return alt;
-  }
-  return {};
-}
-
 // Every provider is out of rotation after repeated failures: the error that says when to retry.
 core::Error no_healthy_provider(Gateway& gw, server::Exchange& ex, const routing::Catalog& catalog,
                                 const std::vector<std::string_view>& chain, std::string_view model) {
@@ -214,6 +203,16 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
 
 }  // namespace
 
+std::string_view served_model(const routing::Catalog& catalog, const formats::Protocol& protocol,
+                              std::string_view model) {
+  if (!catalog.candidates(model).empty()) return model;
+  if (protocol.alternate_model) {
+    auto alt = protocol.alternate_model(model);
+    if (!alt.empty() && !catalog.candidates(alt).empty()) return alt;
+  }
+  return {};
+}
+
 boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstream::Client& client, Route route) {
   const auto started = Clock::now();
   const auto& protocol = route.protocol;
@@ -246,7 +245,7 @@ boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstrea
   }
 
   auto catalog = gw.catalog.load();
-  auto model = resolve_model(*catalog, protocol, job.canon.model);
+  auto model = served_model(*catalog, protocol, job.canon.model);
   if (model.empty())
     co_return co_await reply_error(
         ex,

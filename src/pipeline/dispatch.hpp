@@ -22,4 +22,9 @@ struct Route {
 // shape. The loop knows no wire format. `client` is the calling thread's upstream client.
 boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstream::Client& client, Route route);
 
+// The catalogue name serving `model`: itself, else the protocol's alternate name ("" if none).
+// The view points into `model` or `catalog`.
+std::string_view served_model(const routing::Catalog& catalog, const formats::Protocol& protocol,
+                              std::string_view model);
+
 }  // namespace anygpt::pipeline

@@ -2,11 +2,14 @@
 // The same tables feed the server's router and the OpenAPI document, so the two never drift.
 #pragma once
 
+#include <boost/json/value.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "formats/codec.hpp"
 #include "formats/common/chunks.hpp"
+#include "pipeline/dispatch.hpp"
 #include "pipeline/gateway.hpp"
 #include "server/http_server.hpp"
 
@@ -45,6 +48,18 @@ std::vector<ApiRoute> meta_routes(pipeline::Gateway& gw, std::vector<ApiRoute>& 
 // path says (nullptr: nothing).
 server::Handler dispatch_handler(pipeline::Gateway& gw, const formats::Protocol& protocol, const formats::Codec& codec,
                                  formats::RouteParams (*params)(const server::Exchange&) = nullptr);
+
+// For routes outside the dispatcher (count tokens, model details): authenticates the key the
+// protocol's way and charges the key's one rate budget. False when it answered with an error.
+boost::asio::awaitable<bool> admit_key(pipeline::Gateway& gw, server::Exchange& ex, const formats::Protocol& protocol);
+
+// The request body as JSON; nullopt when it answered 400 in the protocol's shape.
+boost::asio::awaitable<std::optional<boost::json::value>> json_body(server::Exchange& ex,
+                                                                    const formats::Protocol& protocol);
+
+// A 404 in the protocol's shape for a model nobody serves.
+boost::asio::awaitable<void> reply_unknown_model(server::Exchange& ex, const formats::Protocol& protocol,
+                                                 std::string_view model);
 
 // The catalogue's models for the protocols' model lists (views into `catalog`).
 std::vector<formats::common::ModelInfo> model_infos(const routing::Catalog& catalog);

@@ -21,7 +21,13 @@ std::string openapi_document(const std::vector<ApiRoute>& routes) {
     json::object op{
         {"summary", r.summary},
         {"responses", json::object{{"200", json::object{{"description", "OK"}}},
-                                   {"default", json::object{{"description", "Error (OpenAI error shape)"}}}}}};
+                                   {"default", json::object{{"description",
+                                                             "Error, in the error shape of the route's protocol"}}}}}};
+    if (auto open = r.path.find('{'), close = r.path.find('}'); open != std::string::npos && close != std::string::npos)
+      op["parameters"] = json::array{json::object{{"name", r.path.substr(open + 1, close - open - 1)},
+                                                  {"in", "path"},
+                                                  {"required", true},
+                                                  {"schema", json::object{{"type", "string"}}}}};
     if (r.access != Access::kPublic)
       op["security"] =
           json::array{json::object{{"BearerAuth", json::array{}}}, json::object{{"ApiKeyHeader", json::array{}}}};
@@ -140,7 +146,10 @@ RouteTable all_routes(pipeline::Gateway& gw) {
   }
   if (gw.config.enable_models_routes) add(models_routes(gw));
   if (gw.config.enable_admin_routes) add(admin_routes(gw));
+  add_family(gw.config.enable_gemini_routes, &gemini_routes);
+  add_family(gw.config.enable_anthropic_routes, &anthropic_routes);
   add_family(gw.config.enable_groq_routes, &groq_routes);
+  add_family(gw.config.enable_ollama_routes, &ollama_routes);
   add_family(gw.config.enable_openrouter_routes, &openrouter_routes);
   add(meta_routes(gw, all));
   return table;
@@ -171,6 +180,40 @@ server::Handler dispatch_handler(pipeline::Gateway& gw, const formats::Protocol&
     return pipeline::dispatch(*g, ex, pipeline::thread_client(),
                               pipeline::Route{*p, *c, params ? params(ex) : formats::RouteParams{}});
   };
+}
+
+boost::asio::awaitable<bool> admit_key(pipeline::Gateway& gw, server::Exchange& ex, const formats::Protocol& protocol) {
+  auto caller = pipeline::authenticate(gw, ex, false, protocol.keys);
+  if (!caller) {
+    co_await pipeline::reply_error(ex, caller.error(), protocol);
+    co_return false;
+  }
+  auto denied = co_await pipeline::admit(gw, *caller, ex);  // (not inside the condition: GCC 12)
+  if (denied) {
+    co_await pipeline::reply_error(ex, *denied, protocol);
+    co_return false;
+  }
+  co_return true;
+}
+
+boost::asio::awaitable<std::optional<json::value>> json_body(server::Exchange& ex, const formats::Protocol& protocol) {
+  json::error_code ec;
+  auto v = json::parse(ex.body(), ec);
+  if (!ec && v.is_object()) co_return v;
+  auto e =
+      core::make_error(core::ErrorKind::kInvalidRequest,
+                       ec ? "Request body is not valid JSON: " + ec.message() : "Request body must be a JSON object",
+                       {}, "invalid_json");
+  co_await pipeline::reply_error(ex, e, protocol);
+  co_return std::nullopt;
+}
+
+boost::asio::awaitable<void> reply_unknown_model(server::Exchange& ex, const formats::Protocol& protocol,
+                                                 std::string_view model) {
+  auto e = core::make_error(core::ErrorKind::kNotFound,
+                            "The model '" + std::string(model) + "' does not exist or no enabled provider serves it",
+                            "model", "model_not_found");
+  co_await pipeline::reply_error(ex, e, protocol);
 }
 
 std::vector<formats::common::ModelInfo> model_infos(const routing::Catalog& catalog) {

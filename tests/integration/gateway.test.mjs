@@ -112,7 +112,8 @@ describe('meta routes', () => {
       assert.ok(documented.includes(must), `${must} documented`);
     // Every documented operation exists (not 404/405); an undocumented method on it is 405.
     for (const op of documented) {
-      const [method, path] = op.split(' ');
+      const [method, template] = op.split(' ');
+      const path = template.replace('{model}', 'mock-gpt-4');
       const r = await fetch(gw.url + path, { method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
       assert.notEqual(r.status, 404, op);
       assert.notEqual(r.status, 405, op);

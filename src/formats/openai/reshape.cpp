@@ -24,7 +24,7 @@ class ReshapingEncoder final : public StreamEncoder {
   std::string_view content_type() const override { return "text/event-stream"; }
 
   void chunk(const json::object& in, const Moment& now, std::string& out) override {
-    json::object c = in;
+    json::object c(in, json::storage_ptr{});  // own storage: `in` may live in the relay's per-event arena
     if (is_usage_only(c)) {
       if (held_) {
         if (const auto* u = c.if_contains("usage")) (*held_)["usage"] = *u;
@@ -88,7 +88,7 @@ core::Result<Canonical> ReshapingCodec::decode(const json::value& body, const Ro
 }
 
 std::string ReshapingCodec::encode(const json::object& answer, const AnswerContext& ctx, const Moment& now) const {
-  json::object a = answer;
+  json::object a(answer, json::storage_ptr{});
   reshape_answer(a, ctx, now);
   return json::serialize(a);
 }
