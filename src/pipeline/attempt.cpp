@@ -132,6 +132,12 @@ formats::AnswerContext answer_context(const AttemptContext& a, const server::Exc
   return formats::AnswerContext{a.model, ex.request_id(), a.job.canon.include_usage};
 }
 
+// The call for this attempt: the operation's endpoint of the candidate, with the provider's key.
+upstream::Request upstream_request(const AttemptContext& a, bool stream, upstream::Abort& abort) {
+  return upstream::Request{
+      &a.c.endpoint(a.job.canon.op), a.body, a.c.provider->provider.api_key, stream, &abort, a.deadline};
+}
+
 void mark_bad_answer(AttemptContext& a, AttemptReport& rep) {
   rep.verdict = routing::Verdict{};
   rep.obs.outcome = routing::Outcome::kFailure;
@@ -145,8 +151,7 @@ void mark_bad_answer(AttemptContext& a, AttemptReport& rep) {
 boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptContext& a) {
   AttemptReport rep;
   upstream::Abort abort;
-  upstream::Request req{
-      &a.c.endpoint(a.job.canon.op), a.body, a.c.provider->provider.api_key, false, &abort, a.deadline};
+  auto req = upstream_request(a, false, abort);
   auto start = Clock::now();
   ex.watch_client([&abort] { abort.trigger(); });
   auto res = co_await a.client.call(req);
@@ -249,8 +254,7 @@ boost::asio::awaitable<void> relay_whole_answer(server::Exchange& ex, AttemptCon
 boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptContext& a) {
   AttemptReport rep;
   upstream::Abort abort;
-  upstream::Request req{
-      &a.c.endpoint(a.job.canon.op), a.body, a.c.provider->provider.api_key, true, &abort, a.deadline};
+  auto req = upstream_request(a, true, abort);
   ex.watch_client([&abort] { abort.trigger(); });
   struct Unwatch {
     explicit Unwatch(server::Exchange& e) : ex(e) {}

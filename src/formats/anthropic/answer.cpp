@@ -14,19 +14,6 @@ bool id_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-// message.content as text (a string, or the text of an array of parts); the refusal when empty.
-std::string message_text(const json::object& message) {
-  std::string text;
-  if (const auto* c = message.if_contains("content"); c && c->is_string()) {
-    text = c->get_string();
-  } else if (c && c->is_array()) {
-    for (const auto& part : c->get_array())
-      if (part.is_object()) text += common::str(part.get_object(), "text");
-  }
-  if (text.empty()) text = common::str(message, "refusal");
-  return text;
-}
-
 json::object tool_use(std::string id, std::string_view name, std::string_view arguments) {
   return json::object{
       {"type", "tool_use"}, {"id", std::move(id)}, {"name", name}, {"input", common::parse_arguments(arguments)}};
@@ -84,7 +71,7 @@ std::string encode_message(const json::object& answer, const AnswerContext& ctx)
   const json::value* message = choice ? choice->if_contains("message") : nullptr;
   json::array content;
   if (message && message->is_object()) {
-    if (auto text = message_text(message->get_object()); !text.empty())
+    if (auto text = common::message_text(message->get_object()); !text.empty())
       content.push_back(json::object{{"type", "text"}, {"text", std::move(text)}});
     append_tool_uses(message->get_object(), ctx.request_id, content);
   }

@@ -20,6 +20,18 @@ std::string_view str(const json::object& o, std::string_view key) {
   return v->get_string();
 }
 
+std::string message_text(const json::object& message) {
+  std::string text;
+  if (const auto* c = message.if_contains("content"); c && c->is_string()) {
+    text = c->get_string();
+  } else if (c && c->is_array()) {
+    for (const auto& part : c->get_array())
+      if (part.is_object()) text += str(part.get_object(), "text");
+  }
+  if (text.empty()) text = str(message, "refusal");
+  return text;
+}
+
 json::object parse_arguments(std::string_view arguments) {
   auto first = arguments.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return {};

@@ -19,6 +19,10 @@ const boost::json::object* first_choice(const boost::json::object& answer);
 // A string field of `o`, or "" when absent, null or not a string.
 std::string_view str(const boost::json::object& o, std::string_view key);
 
+// The text of an OpenAI message (or delta): string content, or the text parts of array content
+// joined; its refusal when that is empty.
+std::string message_text(const boost::json::object& message);
+
 // The tool-call arguments string parsed into an object. An empty string is {}; text that is
 // not a JSON object is kept, as {"_raw": text}, so nothing the model said is lost.
 boost::json::object parse_arguments(std::string_view arguments);

@@ -37,19 +37,6 @@ std::size_t code_points(std::string_view text) {
   return n;
 }
 
-// The text of an OpenAI message: string content, the text parts of array content, else its refusal.
-std::string message_text(const json::object& message) {
-  std::string text;
-  if (const auto* c = message.if_contains("content"); c && c->is_string()) {
-    text = c->get_string();
-  } else if (c && c->is_array()) {
-    for (const auto& part : c->get_array())
-      if (part.is_object()) text += common::str(part.get_object(), "text");
-  }
-  if (text.empty()) text = common::str(message, "refusal");
-  return text;
-}
-
 json::array tool_calls_of(const json::object& message) {
   json::array out;
   const auto* calls = message.if_contains("tool_calls");
@@ -113,7 +100,7 @@ std::string encode_answer(Endpoint endpoint, const json::object& answer, const A
   const json::object* message = nullptr;
   if (const json::value* m = choice ? choice->if_contains("message") : nullptr; m && m->is_object())
     message = &m->get_object();
-  std::string text = message ? message_text(*message) : std::string();
+  std::string text = message ? common::message_text(*message) : std::string();
   std::string_view thinking = message ? reasoning(*message) : std::string_view{};
 
   json::object out = line_head(ctx.model, now);
