@@ -180,8 +180,9 @@ boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptCon
     out = server::Response{
         r.status, r.content_type.empty() ? "application/json" : std::move(r.content_type), std::move(r.body), {}};
   } else {
+    json::monotonic_resource arena;  // the answer's DOM lives only until it is encoded
     json::error_code ec;
-    auto answer = json::parse(r.body, ec);
+    auto answer = json::parse(r.body, ec, &arena);
     if (!ec && answer.is_object()) {
       usage = oai::usage_from(answer.as_object());
       out = server::Response{200,

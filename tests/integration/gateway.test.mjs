@@ -108,7 +108,10 @@ describe('meta routes', () => {
     assert.equal(a.openapi, '3.1.0');
     const documented = [];
     for (const [path, item] of Object.entries(a.paths)) for (const method of Object.keys(item)) documented.push(`${method.toUpperCase()} ${path}`);
-    for (const must of ['POST /v1/chat/completions', 'GET /v1/models', 'GET /v1/keys/me', 'POST /v1/generate_key', 'GET /health', 'GET /ready', 'GET /openapi.json'])
+    for (const must of ['POST /v1/chat/completions', 'GET /v1/models', 'GET /v1/keys/me', 'POST /v1/generate_key', 'GET /health', 'GET /ready', 'GET /openapi.json',
+      'POST /v2/v1beta/models/{model}:generateContent', 'POST /v2/v1beta/models/{model}:streamGenerateContent', 'GET /v2/v1beta/models',
+      'POST /v3/v1/messages', 'POST /v3/v1/messages/count_tokens', 'GET /v3/v1/models', 'POST /v4/openai/v1/chat/completions',
+      'POST /v5/api/chat', 'POST /v5/api/generate', 'GET /v5/api/tags', 'POST /v6/chat/completions', 'GET /v6/models'])
       assert.ok(documented.includes(must), `${must} documented`);
     // Every documented operation exists (not 404/405); an undocumented method on it is 405.
     for (const op of documented) {
