@@ -17,6 +17,7 @@
 #include "core/log.hpp"
 #include "pipeline/housekeeper.hpp"
 #include "pipeline/shared_state.hpp"
+#include "providers/registry.hpp"
 #include "routes/api_route.hpp"
 #include "server/stop_signals.hpp"
 
@@ -137,7 +138,8 @@ void load_data(pipeline::Gateway& gw, pipeline::SharedState* shared) {
   std::vector<std::string> warnings;
   gw.providers = must(config::providers_from_json(providers_doc));
   auto catalog = std::make_shared<const routing::Catalog>(gw.providers, must(config::models_from_json(models_doc)),
-                                                          static_cast<std::int64_t>(std::time(nullptr)), warnings);
+                                                          static_cast<std::int64_t>(std::time(nullptr)), warnings,
+                                                          &providers::codec_for);
   for (const auto& w : warnings) core::log(core::LogLevel::kWarn, w);
   gw.health = std::make_unique<routing::HealthBoard>(catalog->provider_count(), catalog->slot_seeds(),
                                                      health_policy(gw.config), routing::Clock::now());

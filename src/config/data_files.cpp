@@ -1,5 +1,7 @@
 #include "config/data_files.hpp"
 
+#include <array>
+
 #include <boost/json.hpp>
 #include <cmath>
 
@@ -162,6 +164,35 @@ core::Result<std::map<std::string, Tier>> tiers_from_json(const json::value& doc
   return out;
 }
 
+const char* protocol_name(ProviderProtocol p) {
+  switch (p) {
+    case ProviderProtocol::kOpenAI: return "openai";
+    case ProviderProtocol::kAnthropic: return "anthropic";
+    case ProviderProtocol::kGemini: return "gemini";
+    case ProviderProtocol::kOllama: return "ollama";
+  }
+  return "openai";
+}
+
+namespace {
+// The provider's protocol and, for native protocols without a provider_url, the vendor's base.
+core::Result<ProviderProtocol> read_protocol(const json::object& o, Provider& p, const std::string& where) {
+  auto name = to_string(o.if_contains("protocol"));
+  if (name.empty()) name = p.id.find("gemini") != std::string::npos || p.id == "google" ? "gemini" : "openai";
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kBases{
+      {{"openai", ""},
+       {"anthropic", "https://api.anthropic.com"},
+       {"gemini", "https://generativelanguage.googleapis.com/v1beta"},
+       {"ollama", "http://localhost:11434"}}};
+  for (std::size_t i = 0; i < kBases.size(); ++i) {
+    if (kBases[i].first != name) continue;
+    if (p.provider_url.empty()) p.provider_url = kBases[i].second;
+    return static_cast<ProviderProtocol>(i);
+  }
+  return bad(where + ": unknown 'protocol' \"" + name + "\" (expected openai, anthropic, gemini or ollama)");
+}
+}  // namespace
+
 core::Result<std::vector<Provider>> providers_from_json(const json::value& doc) {
   if (!doc.is_array()) return bad("providers.json: expected an array of providers");
   std::vector<Provider> out;
@@ -175,6 +206,9 @@ core::Result<std::vector<Provider>> providers_from_json(const json::value& doc) 
     where = "providers.json: provider '" + p.id + "'";
     p.api_key = to_string(o.if_contains("apiKey"));
     p.provider_url = to_string(o.if_contains("provider_url"));
+    auto protocol = read_protocol(o, p, where);
+    if (!protocol) return protocol.error();
+    p.protocol = *protocol;
     if (p.provider_url.empty()) return bad(where + " has no 'provider_url'");
     p.streaming_compatible = to_bool(o.if_contains("streamingCompatible"));
     read_disabled(o, p.disabled, p.auto_disabled);

@@ -46,10 +46,19 @@ struct ProviderModel {
   std::int64_t errors = 0, consecutive_errors = 0;
 };
 
+// The wire protocol a provider speaks ("protocol" in providers.json).
+enum class ProviderProtocol { kOpenAI, kAnthropic, kGemini, kOllama };
+const char* protocol_name(ProviderProtocol p);
+
 struct Provider {
   std::string id;
-  std::string api_key;                               // upstream credential: never logged, never in an error body
-  std::string provider_url;                          // full chat endpoint or a base URL
+  // "protocol"; when absent: gemini if the id contains "gemini" or is "google" (the original's
+  // rule), else openai.
+  ProviderProtocol protocol = ProviderProtocol::kOpenAI;
+  std::string api_key;  // upstream credential: never logged, never in an error body
+  // openai: a full chat endpoint or a base URL; other protocols: the API base (absent: the
+  // vendor's public base).
+  std::string provider_url;
   std::map<std::string, std::string> provider_urls;  // per-model endpoint overrides
   bool streaming_compatible = false;
   bool disabled = false;       // disabled by a human

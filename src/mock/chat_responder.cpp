@@ -123,7 +123,22 @@ void append_tool_call_id(std::string& out, const AnswerIds& ids, int choice) {
   out += '"';
 }
 
-// Splits `text` into `chunks` pieces of about equal length, on code point boundaries.
+// `data: {"id":...,"system_fingerprint":...,"choices":[`: the start of every chunk of a stream.
+std::string chunk_head(const ChatPlan& plan, const AnswerIds& ids) {
+  std::string head = "data: {\"id\":\"chatcmpl-mock-";
+  append_int(head, static_cast<std::int64_t>(ids.seq));
+  head += "\",\"object\":\"chat.completion.chunk\",\"created\":";
+  append_int(head, ids.created);
+  head += ",\"model\":";
+  append_json_string(head, plan.model);
+  head += ",\"system_fingerprint\":\"";
+  head += kFingerprint;
+  head += "\",\"choices\":[";
+  return head;
+}
+
+}  // namespace
+
 std::vector<std::string_view> split_text(std::string_view text, std::int64_t chunks) {
   std::size_t chars = utf8_length(text);
   std::size_t k = chunks > 0 ? static_cast<std::size_t>(chunks) : (chars + 2) / 3;
@@ -142,22 +157,6 @@ std::vector<std::string_view> split_text(std::string_view text, std::int64_t chu
   return out;
 }
 
-// `data: {"id":...,"system_fingerprint":...,"choices":[`: the start of every chunk of a stream.
-std::string chunk_head(const ChatPlan& plan, const AnswerIds& ids) {
-  std::string head = "data: {\"id\":\"chatcmpl-mock-";
-  append_int(head, static_cast<std::int64_t>(ids.seq));
-  head += "\",\"object\":\"chat.completion.chunk\",\"created\":";
-  append_int(head, ids.created);
-  head += ",\"model\":";
-  append_json_string(head, plan.model);
-  head += ",\"system_fingerprint\":\"";
-  head += kFingerprint;
-  head += "\",\"choices\":[";
-  return head;
-}
-
-}  // namespace
-
 std::string reply_text(std::string_view text) {
   if (contains_ci(text, "haiku")) return std::string(kHaiku);
   if (contains_ci(text, "hello")) return std::string(kGreeting);
@@ -166,6 +165,40 @@ std::string reply_text(std::string_view text) {
   out.append(text.data(), cut);
   if (cut < text.size()) out += "...";
   return out;
+}
+
+ReplyPlan plan_reply(const Conversation& c) {
+  ReplyPlan plan;
+  plan.prompt_tokens = estimate_tokens(c.prompt_chars);
+  std::size_t answer_chars = 0;
+  if (!c.tool_name.empty() && c.last_turn_is_user) {
+    plan.tool_name = c.tool_name;
+    plan.finish = FinishReason::kToolCall;
+    answer_chars = utf8_length(plan.tool_name) + kToolArguments.size();
+  } else {
+    plan.reply = reply_text(c.last_user_text);
+    std::size_t cut = std::string::npos;
+    for (const auto& stop : c.stop_sequences) {
+      if (stop.empty()) continue;
+      auto at = plan.reply.find(stop);
+      if (at != std::string::npos && (cut == std::string::npos || at < cut)) {
+        cut = at;
+        plan.stop_sequence = stop;
+      }
+    }
+    if (cut != std::string::npos) {
+      plan.reply.resize(cut);
+      plan.finish = FinishReason::kStopSequence;
+    }
+    if (c.max_output_tokens >= 0 && estimate_tokens(utf8_length(plan.reply)) > c.max_output_tokens) {
+      plan.reply.resize(utf8_offset(plan.reply, static_cast<std::size_t>(c.max_output_tokens) * 4));
+      plan.finish = FinishReason::kLength;
+      plan.stop_sequence.clear();
+    }
+    answer_chars = utf8_length(plan.reply);
+  }
+  plan.completion_tokens = estimate_tokens(answer_chars) * std::max(c.n, 1);
+  return plan;
 }
 
 core::Result<ChatPlan> plan_chat(std::string_view body) {
@@ -200,22 +233,18 @@ core::Result<ChatPlan> plan_chat(std::string_view body) {
     if (std::floor(v) != v || v < 1 || v > 128) return invalid("n must be an integer between 1 and 128", "n");
     plan.n = static_cast<int>(v);
   }
-  std::size_t prompt_chars = 0;
-  std::string last_user;
-  bool last_is_user = false;
-  if (auto err = read_messages(messages->get_array(), prompt_chars, last_user, last_is_user)) return *err;
-  auto tool = tool_to_call(o, last_is_user);
+  Conversation conv;
+  conv.n = plan.n;
+  if (auto err = read_messages(messages->get_array(), conv.prompt_chars, conv.last_user_text, conv.last_turn_is_user))
+    return *err;
+  auto tool = tool_to_call(o, conv.last_turn_is_user);
   if (!tool) return tool.error();
-  plan.tool_name = std::move(tool.value());
-  plan.prompt_tokens = estimate_tokens(prompt_chars);
-  std::size_t answer_chars = 0;
-  if (plan.tool_name.empty()) {
-    plan.reply = reply_text(last_user);
-    answer_chars = utf8_length(plan.reply);
-  } else {
-    answer_chars = utf8_length(plan.tool_name) + kToolArguments.size();
-  }
-  plan.completion_tokens = estimate_tokens(answer_chars) * plan.n;
+  conv.tool_name = std::move(tool.value());
+  auto reply = plan_reply(conv);
+  plan.reply = std::move(reply.reply);
+  plan.tool_name = std::move(reply.tool_name);
+  plan.prompt_tokens = reply.prompt_tokens;
+  plan.completion_tokens = reply.completion_tokens;
   return plan;
 }
 
@@ -264,7 +293,7 @@ SseEvents chat_stream_events(const ChatPlan& plan, const AnswerIds& ids, const S
   auto pieces = split_text(tool ? kToolArguments : std::string_view(plan.reply), shape.content_chunks);
 
   SseEvents ev;
-  auto& out = ev.data_;
+  auto& out = ev.buffer();
   out.reserve((head.size() + 96) * (pieces.size() + 3) * static_cast<std::size_t>(plan.n) + plan.reply.size() * 2);
   auto open_choice = [&](int i) {
     out += head;
@@ -277,7 +306,7 @@ SseEvents chat_stream_events(const ChatPlan& plan, const AnswerIds& ids, const S
     out += finish;
     out += '}';
     out += tail;
-    ev.ends_.push_back(out.size());
+    ev.end_event();
   };
   for (int i = 0; i < plan.n; ++i) {
     open_choice(i);
@@ -292,7 +321,7 @@ SseEvents chat_stream_events(const ChatPlan& plan, const AnswerIds& ids, const S
     }
     close_choice("null");
   }
-  ev.first_content_ = ev.ends_.size();
+  ev.begin_content();
   for (auto piece : pieces) {
     for (int i = 0; i < plan.n; ++i) {
       open_choice(i);
@@ -308,7 +337,7 @@ SseEvents chat_stream_events(const ChatPlan& plan, const AnswerIds& ids, const S
       close_choice("null");
     }
   }
-  ev.end_content_ = ev.ends_.size();
+  ev.end_content();
   for (int i = 0; i < plan.n; ++i) {
     open_choice(i);
     out += "{}";
@@ -319,11 +348,11 @@ SseEvents chat_stream_events(const ChatPlan& plan, const AnswerIds& ids, const S
     out += "],\"usage\":";
     append_usage(out, plan);
     out += "}\n\n";
-    ev.ends_.push_back(out.size());
+    ev.end_event();
   }
   if (shape.done_event) {
     out += "data: [DONE]\n\n";
-    ev.ends_.push_back(out.size());
+    ev.end_event();
   }
   return ev;
 }

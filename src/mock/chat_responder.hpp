@@ -1,5 +1,7 @@
 // mock: the chat completions answer as pure functions - request body in, response text out
 // (https://platform.openai.com/docs/api-reference/chat). No sockets, clocks or config here.
+// Also the protocol-neutral step every wire format shares: a conversation reduced to what the
+// answer depends on (Conversation) -> the answer (ReplyPlan).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,33 @@ namespace anygpt::mock {
 
 // Arguments of every mock tool call.
 inline constexpr std::string_view kToolArguments = R"({"location":"Paris"})";
+
+// A conversation in any wire format, reduced to what the mock's answer depends on.
+struct Conversation {
+  std::size_t prompt_chars = 0;             // characters of all message text (system prompt included)
+  std::string last_user_text;               // text of the last user turn that has text
+  bool last_turn_is_user = false;           // the last turn is the user's (and not only tool results)
+  std::string tool_name;                    // the function a tool call would name; empty: no tool call possible
+  int n = 1;                                // answers (choices / candidates)
+  std::int64_t max_output_tokens = -1;      // -1: no limit
+  std::vector<std::string> stop_sequences;  // the reply is cut before the first one it contains
+};
+
+enum class FinishReason { kStop, kStopSequence, kLength, kToolCall };
+
+// The answer to a Conversation, whatever the wire format.
+struct ReplyPlan {
+  std::string reply;      // assistant text, when tool_name is empty
+  std::string tool_name;  // non-empty: a call to this function with kToolArguments
+  FinishReason finish = FinishReason::kStop;
+  std::string stop_sequence;           // kStopSequence: the sequence that cut the reply
+  std::int64_t prompt_tokens = 0;      // ceil(prompt_chars / 4)
+  std::int64_t completion_tokens = 0;  // ceil(characters of one answer / 4) * n
+};
+
+// A tool call when tool_name is set and the last turn is the user's; else reply_text() of the
+// last user text, cut before the first stop sequence, then to max_output_tokens * 4 characters.
+ReplyPlan plan_reply(const Conversation& conversation);
 
 // What to answer to one /v1/chat/completions request.
 struct ChatPlan {
@@ -34,6 +63,10 @@ core::Result<ChatPlan> plan_chat(std::string_view body);
 // a greeting when it contains "hello" (any case), else "Mock reply to: <text>" (truncated).
 std::string reply_text(std::string_view last_user_text);
 
+// Splits `text` into `chunks` pieces of about equal length, on code point boundaries
+// (chunks 0: one piece per ~3 characters).
+std::vector<std::string_view> split_text(std::string_view text, std::int64_t chunks);
+
 // Identity of one answer: id "chatcmpl-mock-<seq>", tool call ids "call_mock_<seq>[_<choice>]".
 struct AnswerIds {
   std::uint64_t seq = 0;
@@ -45,10 +78,11 @@ std::string chat_completion_body(const ChatPlan& plan, const AnswerIds& ids);
 
 struct StreamShape {
   std::int64_t content_chunks = 0;  // per choice; 0 = one per ~3 characters
-  bool done_event = true;           // end with `data: [DONE]`
+  bool done_event = true;           // end with the protocol's end event (`data: [DONE]` here)
 };
 
-// SSE events, each a complete `data: ...\n\n` block, stored back to back in one buffer.
+// Stream events (SSE blocks, or NDJSON lines), each written as one chunk, stored back to back
+// in one buffer.
 class SseEvents {
  public:
   std::size_t size() const { return ends_.size(); }
@@ -59,8 +93,14 @@ class SseEvents {
   // True for the content events (the ones a chunk interval spaces out).
   bool is_content(std::size_t i) const { return i >= first_content_ && i < end_content_; }
 
+  // Building: append an event's text to buffer(), then end_event(). The content events are
+  // those ended between begin_content() and end_content().
+  std::string& buffer() { return data_; }
+  void end_event() { ends_.push_back(data_.size()); }
+  void begin_content() { first_content_ = ends_.size(); }
+  void end_content() { end_content_ = ends_.size(); }
+
  private:
-  friend SseEvents chat_stream_events(const ChatPlan&, const AnswerIds&, const StreamShape&);
   std::string data_;
   std::vector<std::size_t> ends_;
   std::size_t first_content_ = 0;

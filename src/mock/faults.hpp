@@ -14,14 +14,14 @@
 namespace anygpt::mock {
 
 enum class FaultKind {
-  kStatus,          // answer `status` with an OpenAI error body (+ Retry-After)
+  kStatus,          // answer `status` with an error body in the route's protocol (+ Retry-After)
   kReset,           // TCP reset before any response byte
   kNoAnswer,        // hold the request until the client leaves (or 10 minutes)
   kSlowFirstToken,  // wait delay_ms before the first byte, then answer normally
   kStreamCut,       // stream: after_chunks events then reset; non-stream: reset
   kStreamStall,     // stream: after_chunks events then silence; non-stream: no answer
   kMalformedChunk,  // stream: a non-JSON event after after_chunks events; non-stream: non-JSON body
-  kMissingDone,     // stream: no final `data: [DONE]`; non-stream: no effect
+  kMissingDone,     // stream: no end event (`data: [DONE]`, message_stop, ...); non-stream: no effect
 };
 
 std::string_view fault_name(FaultKind kind);

@@ -26,7 +26,9 @@ int main(int argc, char** argv) {
     std::string a = argv[1];
     if (a != "--help" && a != "-h")
       die("unknown argument '" + a + "' (configure with MOCK_* variables, see docs/MOCK.md)");
-    std::puts("anygpt-mock: fake OpenAI-compatible upstream. Configure with MOCK_* variables (see docs/MOCK.md).");
+    std::puts(
+        "anygpt-mock: fake upstream speaking the OpenAI, Anthropic, Gemini and Ollama APIs. Configure with MOCK_* "
+        "variables (see docs/MOCK.md).");
     return 0;
   }
   auto env = mock::load_env([](std::string_view name) -> std::optional<std::string> {

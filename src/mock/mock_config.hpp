@@ -1,4 +1,4 @@
-// mock: anygpt-mock, a fake OpenAI-compatible upstream for integration tests (fault injection)
+// mock: anygpt-mock, a fake upstream (OpenAI, Anthropic, Gemini, Ollama) for integration tests (fault injection)
 // and benchmarks. This header: its start-up settings (environment) and runtime-tunable behaviour.
 #pragma once
 

@@ -11,8 +11,11 @@
 #include <random>
 
 #include "core/log.hpp"
+#include "mock/anthropic_responder.hpp"
 #include "mock/embeddings.hpp"
+#include "mock/gemini_responder.hpp"
 #include "mock/json_text.hpp"
+#include "mock/ollama_responder.hpp"
 #include "mock/openai_errors.hpp"
 
 namespace anygpt::mock {
@@ -105,6 +108,25 @@ Response error_response(const core::Error& e) {
   return json_response(error_body(e), core::http_status(e.kind));
 }
 
+// The API family a request path belongs to (for server-level errors).
+Wire wire_for_path(std::string_view path) {
+  if (path == "/v1/messages" || path.starts_with("/v1/messages/")) return Wire::kAnthropic;
+  if (path.starts_with("/v1beta/")) return Wire::kGemini;
+  if (path.starts_with("/api/")) return Wire::kOllama;
+  return Wire::kOpenAI;
+}
+
+// A "status" fault's (or a random failure's) answer body in `wire`'s shape.
+std::string status_body(Wire wire, const StatusErrorOptions& options) {
+  switch (wire) {
+    case Wire::kAnthropic: return anthropic_status_error_body(options);
+    case Wire::kGemini: return gemini_status_error_body(options);
+    case Wire::kOllama: return ollama_status_error_body(options);
+    case Wire::kOpenAI: break;
+  }
+  return status_error_body(options);
+}
+
 }  // namespace
 
 MockService::MockService(MockConfig defaults)
@@ -112,8 +134,30 @@ MockService::MockService(MockConfig defaults)
   logs_enabled_.store(defaults.enable_logs);
 }
 
-Response MockService::render_error(const core::Error& error, std::string_view /*path*/) {
+Response MockService::render_error(const core::Error& error, std::string_view path) {
+  Wire wire = wire_for_path(path);
+  if (wire == Wire::kOpenAI) return error_response(error);
+  core::Error native = error;
+  native.code.clear();  // the server's OpenAI-style code; each wire derives its own from the kind
+  return wire_error(wire, native);
+}
+
+Response MockService::wire_error(Wire wire, const core::Error& error) {
+  unsigned status = core::http_status(error.kind);
+  switch (wire) {
+    case Wire::kAnthropic: return json_response(anthropic_error_body(error), status);
+    case Wire::kGemini: return json_response(gemini_error_body(error), status);
+    case Wire::kOllama: return json_response(ollama_error_body(error.message), status);
+    case Wire::kOpenAI: break;
+  }
   return error_response(error);
+}
+
+StreamShape MockService::stream_shape(const MockConfig& config, const std::optional<Fault>& fault) {
+  StreamShape shape;
+  shape.content_chunks = config.stream_chunks;
+  shape.done_event = !(fault && fault->kind == FaultKind::kMissingDone);
+  return shape;
 }
 
 void MockService::set_config(MockConfig config) {
@@ -134,6 +178,12 @@ std::vector<server::Route> MockService::routes() {
       {verb::get, "/v1/models", &MockService::models},
       {verb::post, "/v1/chat/completions", &MockService::chat_completions},
       {verb::post, "/v1/embeddings", &MockService::embeddings},
+      {verb::post, "/v1/messages", &MockService::anthropic_messages},
+      {verb::post, "/v1beta/models/{model}:generateContent", &MockService::gemini_generate},
+      {verb::post, "/v1beta/models/{model}:streamGenerateContent", &MockService::gemini_stream},
+      {verb::post, "/v1beta/models/{model}:batchEmbedContents", &MockService::gemini_embed},
+      {verb::post, "/api/chat", &MockService::ollama_chat},
+      {verb::post, "/api/embed", &MockService::ollama_embed},
       {verb::get, "/mock/config", &MockService::get_config},
       {verb::post, "/mock/config", &MockService::post_config},
       {verb::post, "/mock/reset", &MockService::reset},
@@ -208,7 +258,7 @@ MockService::Awaitable MockService::models(Exchange& ex) {
 }
 
 asio::awaitable<bool> MockService::before_answer(Exchange& ex, const MockConfig& cfg, const std::optional<Fault>& fault,
-                                                 std::string_view model) {
+                                                 std::string_view model, Wire wire) {
   double delay = cfg.base_delay_ms;
   if (cfg.delay_variance_ms > 0)
     delay += std::uniform_real_distribution<double>(-cfg.delay_variance_ms, cfg.delay_variance_ms)(rng());
@@ -216,8 +266,8 @@ asio::awaitable<bool> MockService::before_answer(Exchange& ex, const MockConfig&
   if (fault) {
     switch (fault->kind) {
       case FaultKind::kStatus: {
-        Response r = json_response(status_error_body({fault->status, fault->message, fault->type, fault->code, model}),
-                                   fault->status);
+        StatusErrorOptions options{fault->status, fault->message, fault->type, fault->code, model};
+        Response r = json_response(status_body(wire, options), fault->status);
         if (fault->retry_after >= 0) r.headers.emplace_back("Retry-After", std::to_string(fault->retry_after));
         co_await ex.reply(std::move(r));
         co_return true;
@@ -235,7 +285,8 @@ asio::awaitable<bool> MockService::before_answer(Exchange& ex, const MockConfig&
   if (roll(cfg.error_rate)) {
     static constexpr unsigned kStatuses[] = {500, 503, 429};
     unsigned status = kStatuses[std::uniform_int_distribution<int>(0, 2)(rng())];
-    co_await ex.reply(json_response(status_error_body({status, {}, {}, {}, model}), status));
+    StatusErrorOptions options{status, {}, {}, {}, model};
+    co_await ex.reply(json_response(status_body(wire, options), status));
     co_return true;
   }
   co_return false;
@@ -253,10 +304,9 @@ MockService::Awaitable MockService::answer_json(Exchange& ex, std::string body, 
   co_await ex.reply(json_response(std::move(body)));
 }
 
-MockService::Awaitable MockService::answer_stream(Exchange& ex, const ChatPlan& plan, const AnswerIds& ids,
-                                                  const MockConfig& cfg, const std::optional<Fault>& fault) {
-  const bool missing_done = fault && fault->kind == FaultKind::kMissingDone;
-  auto events = chat_stream_events(plan, ids, StreamShape{cfg.stream_chunks, !missing_done});
+MockService::Awaitable MockService::answer_events(Exchange& ex, const SseEvents& events, std::string_view content_type,
+                                                  std::string_view malformed, const MockConfig& cfg,
+                                                  const std::optional<Fault>& fault) {
   // Index of the event before which the stream fault strikes (none: past the end).
   std::size_t fault_at = events.size() + 1;
   if (fault && (fault->kind == FaultKind::kStreamCut || fault->kind == FaultKind::kStreamStall ||
@@ -264,7 +314,8 @@ MockService::Awaitable MockService::answer_stream(Exchange& ex, const ChatPlan& 
     fault_at = std::min(static_cast<std::size_t>(fault->after_chunks), events.size());
   const auto interval = chunk_interval(cfg);
 
-  if (!co_await ex.begin_stream(200, "text/event-stream")) co_return;
+  const bool started = co_await ex.begin_stream(200, content_type);
+  if (!started) co_return;
   asio::steady_timer timer(ex.executor());
   for (std::size_t i = 0; i <= events.size(); ++i) {
     if (i == fault_at) {
@@ -276,14 +327,16 @@ MockService::Awaitable MockService::answer_stream(Exchange& ex, const ChatPlan& 
         co_await hold(ex);
         co_return;
       }
-      if (!co_await ex.write_chunk(kMalformedEvent)) co_return;
+      const bool sent = co_await ex.write_chunk(malformed);
+      if (!sent) co_return;
     }
     if (i == events.size()) break;
     if (interval.count() > 0 && events.is_content(i)) {
       timer.expires_after(interval);
       co_await timer.async_wait(kTuple);
     }
-    if (!co_await ex.write_chunk(events[i])) co_return;
+    const bool sent = co_await ex.write_chunk(events[i]);
+    if (!sent) co_return;
   }
   co_await ex.end_stream();
 }
@@ -297,10 +350,12 @@ MockService::Awaitable MockService::chat_completions(Exchange& ex) {
   }
   auto fault = faults_.take(plan->model);
   auto cfg = config();
-  if (co_await before_answer(ex, *cfg, fault, plan->model)) co_return;
-  AnswerIds ids{seq_.fetch_add(1, std::memory_order_relaxed) + 1, static_cast<std::int64_t>(std::time(nullptr))};
+  const bool settled = co_await before_answer(ex, *cfg, fault, plan->model, Wire::kOpenAI);
+  if (settled) co_return;
+  AnswerIds ids{next_seq(), static_cast<std::int64_t>(std::time(nullptr))};
   if (plan->stream) {
-    co_await answer_stream(ex, *plan, ids, *cfg, fault);
+    auto events = chat_stream_events(*plan, ids, stream_shape(*cfg, fault));
+    co_await answer_events(ex, events, "text/event-stream", kMalformedEvent, *cfg, fault);
   } else {
     co_await answer_json(ex, chat_completion_body(*plan, ids), fault);
   }
@@ -315,7 +370,8 @@ MockService::Awaitable MockService::embeddings(Exchange& ex) {
   }
   auto fault = faults_.take(plan->model);
   auto cfg = config();
-  if (co_await before_answer(ex, *cfg, fault, plan->model)) co_return;
+  const bool settled = co_await before_answer(ex, *cfg, fault, plan->model, Wire::kOpenAI);
+  if (settled) co_return;
   co_await answer_json(ex, embeddings_body(*plan), fault);
 }
 

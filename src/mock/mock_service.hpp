@@ -16,27 +16,42 @@
 
 namespace anygpt::mock {
 
-// Serves the OpenAI-compatible model routes (/v1/*), /health and the control API (/mock/*).
+// The wire formats the mock speaks.
+enum class Wire { kOpenAI, kAnthropic, kGemini, kOllama };
+
+// Serves the model routes of each wire format (OpenAI /v1/chat/completions and /v1/embeddings,
+// Anthropic /v1/messages, Gemini /v1beta/models/{model}:*, Ollama /api/chat and /api/embed),
+// /health and the control API (/mock/*).
 // Owned by main and outlives the server; every handler may run on any worker thread at once.
 // Shared state: the config is an immutable snapshot swapped whole, faults and records each sit
 // behind their own mutex (the fault table is lock-free while empty).
+// The native routes live in mock_native_routes.cpp.
 class MockService {
  public:
   explicit MockService(MockConfig defaults);
 
   std::vector<server::Route> routes();
-  // Server-level errors (404, 405, 413, ...) in OpenAI's error shape.
+  // Server-level errors (404, 405, 413, ...) in the error shape of the API `path` belongs to.
   static server::Response render_error(const core::Error& error, std::string_view path);
 
  private:
   using Exchange = server::Exchange;
   using Awaitable = server::asio::awaitable<void>;
 
+  // An error answer in `wire`'s shape, status from the error's kind.
+  static server::Response wire_error(Wire wire, const core::Error& error);
+
   Awaitable logged(Exchange& ex, const server::Handler& handler);
   Awaitable health(Exchange& ex);
   Awaitable models(Exchange& ex);
   Awaitable chat_completions(Exchange& ex);
   Awaitable embeddings(Exchange& ex);
+  Awaitable anthropic_messages(Exchange& ex);
+  Awaitable gemini_generate(Exchange& ex);
+  Awaitable gemini_stream(Exchange& ex);
+  Awaitable gemini_embed(Exchange& ex);
+  Awaitable ollama_chat(Exchange& ex);
+  Awaitable ollama_embed(Exchange& ex);
   Awaitable get_config(Exchange& ex);
   Awaitable post_config(Exchange& ex);
   Awaitable reset(Exchange& ex);
@@ -46,14 +61,20 @@ class MockService {
   Awaitable post_fault(Exchange& ex);
   Awaitable delete_faults(Exchange& ex);
 
-  // Delay, injected fault and random failures before a model answer. Returns true when the
-  // exchange is settled (answered, reset or held until the client left).
+  // Delay, injected fault and random failures before a model answer (error bodies in `wire`'s
+  // shape). Returns true when the exchange is settled (answered, reset or held until the client
+  // left).
   server::asio::awaitable<bool> before_answer(Exchange& ex, const MockConfig& config, const std::optional<Fault>& fault,
-                                              std::string_view model);
+                                              std::string_view model, Wire wire);
   // The non-stream answer `body`, or what a stream fault turns it into.
   Awaitable answer_json(Exchange& ex, std::string body, const std::optional<Fault>& fault);
-  Awaitable answer_stream(Exchange& ex, const ChatPlan& plan, const AnswerIds& ids, const MockConfig& config,
-                          const std::optional<Fault>& fault);
+  // Streams `events` (one chunk each, content events spaced by the chunk interval), applying a
+  // stream fault; `malformed` is the protocol's non-JSON event for malformed_chunk.
+  Awaitable answer_events(Exchange& ex, const SseEvents& events, std::string_view content_type,
+                          std::string_view malformed, const MockConfig& config, const std::optional<Fault>& fault);
+  // The stream shape the config and a missing_done fault ask for.
+  static StreamShape stream_shape(const MockConfig& config, const std::optional<Fault>& fault);
+  std::uint64_t next_seq() { return seq_.fetch_add(1, std::memory_order_relaxed) + 1; }
 
   void record(Exchange& ex, std::string model);
   void set_config(MockConfig config);

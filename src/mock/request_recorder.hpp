@@ -1,5 +1,5 @@
-// mock: the record of what the mock received on /v1/* (GET /mock/requests), so tests can assert
-// exactly what the gateway forwarded.
+// mock: the record of what the mock received on its model routes, every wire format
+// (GET /mock/requests), so tests can assert exactly what the gateway forwarded.
 #pragma once
 
 #include <cstdint>

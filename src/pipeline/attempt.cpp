@@ -7,6 +7,7 @@
 #include "formats/openai/openai.hpp"
 #include "formats/openai/stream_inspect.hpp"
 #include "pipeline/stream_relay.hpp"
+#include "providers/registry.hpp"
 
 namespace anygpt::pipeline {
 namespace json = boost::json;
@@ -70,12 +71,21 @@ ErrorKind client_fault_kind(unsigned status) {
 // phrased it, so the client can fix its request. OpenAI clients get the provider's body as it
 // is; other protocols get its message in their own error shape.
 boost::asio::awaitable<void> relay_client_error(server::Exchange& ex, const formats::Protocol& protocol,
-                                                unsigned status, const std::string& content_type, std::string& body,
+                                                const formats::ProviderCodec* upstream, unsigned status,
+                                                const std::string& content_type, std::string& body,
                                                 std::string_view provider_key) {
   // Some providers echo the credential they were given in their error text: never relay it.
   if (provider_key.size() >= 8)
     for (auto pos = body.find(provider_key); pos != std::string::npos; pos = body.find(provider_key, pos))
       body.replace(pos, provider_key.size(), "***");
+  if (upstream) {  // a native provider's error, in the client's shape
+    auto message = upstream->error_message(body);
+    auto e = make_error(client_fault_kind(status),
+                        "Provider rejected the request: " + (message.empty() ? body.substr(0, 500) : message));
+    server::Response r{protocol.error_status(e), "application/json", protocol.error_body(e), {}};
+    co_await ex.reply(std::move(r));
+    co_return;
+  }
   json::error_code ec;
   auto v = json::parse(body, ec);
   const json::value* inner = !ec && v.is_object() ? v.as_object().if_contains("error") : nullptr;
@@ -132,21 +142,52 @@ formats::AnswerContext answer_context(const AttemptContext& a, const server::Exc
   return formats::AnswerContext{a.model, ex.request_id(), a.job.canon.include_usage};
 }
 
-// The call for this attempt: the operation's endpoint of the candidate, with the provider's key.
+// The call for this attempt: the operation's endpoint of the candidate, with the provider's key
+// sent the way its protocol wants it.
 upstream::Request upstream_request(const AttemptContext& a, bool stream, upstream::Abort& abort) {
-  return upstream::Request{
-      &a.c.endpoint(a.job.canon.op), a.body, a.c.provider->provider.api_key, stream, &abort, a.deadline};
+  const auto& auth = providers::descriptor(a.c.provider->provider.protocol);
+  return upstream::Request{&a.c.endpoint(a.job.canon.op, stream),
+                           a.body,
+                           a.c.provider->provider.api_key,
+                           auth.key_header,
+                           auth.extra_headers,
+                           stream,
+                           &abort,
+                           a.deadline};
+}
+
+formats::UpstreamCall upstream_call(const AttemptContext& a) {
+  return formats::UpstreamCall{a.job.canon.op, a.c.upstream_model, a.job.canon.stream,
+                               a.gw.config.anthropic_default_max_tokens};
+}
+
+// Answers go to the client byte for byte from an OpenAI-compatible provider to an OpenAI-shaped
+// client, and from a native provider to a client of the same protocol.
+bool relays_bytes(const AttemptContext& a) {
+  if (a.c.provider->codec) return same_protocol(a.job, a.c);
+  return a.job.codec.relays_answer();
 }
 
 void mark_bad_answer(AttemptContext& a, AttemptReport& rep) {
   rep.verdict = routing::Verdict{};
   rep.obs.outcome = routing::Outcome::kFailure;
   a.last = make_error(ErrorKind::kUpstreamError,
-                      "Provider '" + a.c.provider->provider.id + "' returned a body that is not a JSON object", {},
+                      "Provider '" + a.c.provider->provider.id + "' returned a body that is not a valid answer", {},
                       "upstream_bad_response");
 }
 
 }  // namespace
+
+// The usage of a native answer relayed untouched (nullopt when it is not a valid answer).
+std::optional<core::Usage> native_usage(const AttemptContext& a, std::string_view body) {
+  auto answer = a.c.provider->codec->decode_answer(body, upstream_call(a));
+  if (!answer) return std::nullopt;
+  return oai::usage_from(*answer);
+}
+
+bool same_protocol(const Job& job, const routing::Candidate& c) {
+  return c.provider->codec && job.protocol.name == config::protocol_name(c.provider->provider.protocol);
+}
 
 boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptContext& a) {
   AttemptReport rep;
@@ -169,16 +210,26 @@ boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptCon
   judge_status(a, rep, r.status, r.retry_after, r.body);
   if (rep.verdict.next == routing::Next::kRelay) {
     rep.answered = true;
-    co_await relay_client_error(ex, a.job.protocol, r.status, r.content_type, r.body, a.c.provider->provider.api_key);
+    co_await relay_client_error(ex, a.job.protocol, a.c.provider->codec, r.status, r.content_type, r.body,
+                                a.c.provider->provider.api_key);
     co_return rep;
   }
   if (rep.verdict.next != routing::Next::kDone) co_return rep;
   server::Response out;
   std::optional<core::Usage> usage;
-  if (a.job.codec.relays_answer()) {
-    usage = oai::usage_from_body(r.body);
+  if (relays_bytes(a)) {
+    usage = a.c.provider->codec ? native_usage(a, r.body) : oai::usage_from_body(r.body);
     out = server::Response{
         r.status, r.content_type.empty() ? "application/json" : std::move(r.content_type), std::move(r.body), {}};
+  } else if (const auto* upstream = a.c.provider->codec) {
+    auto answer = upstream->decode_answer(r.body, upstream_call(a));
+    if (answer) {
+      usage = oai::usage_from(*answer);
+      out = server::Response{200,
+                             std::string(a.job.codec.content_type()),
+                             a.job.codec.encode(*answer, answer_context(a, ex), moment(a.job)),
+                             {}};
+    }
   } else {
     json::monotonic_resource arena;  // the answer's DOM lives only until it is encoded
     json::error_code ec;
@@ -224,7 +275,7 @@ boost::asio::awaitable<core::Result<std::string>> read_all(upstream::Stream& str
 // clients, or given to the protocol's stream encoder as one chunk.
 boost::asio::awaitable<void> relay_whole_answer(server::Exchange& ex, AttemptContext& a, AttemptReport& rep,
                                                 upstream::Stream& stream, std::string& all) {
-  if (a.job.codec.relays_answer()) {
+  if (relays_bytes(a)) {
     auto usage = oai::usage_from_body(all);
     account(a.caller, usage && usage->present ? usage->total_tokens : 0);
     server::Response out{stream.status(), stream.content_type(), std::move(all), {}};
@@ -274,7 +325,9 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
   }
   auto& stream = *opened;
   rep.obs.ttfb_ms = ms_between(start, Clock::now());
-  if (stream.status() >= 400 || stream.content_type().rfind("text/event-stream", 0) != 0) {
+  const auto* upstream = a.c.provider->codec;
+  const bool sse = stream.content_type().rfind("text/event-stream", 0) == 0;
+  if (stream.status() >= 400 || (!upstream && !sse)) {
     auto all = co_await read_all(stream);
     if (!all) {
       judge_transport(a, rep, all.error());
@@ -283,7 +336,7 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
     judge_status(a, rep, stream.status(), stream.retry_after(), *all);
     if (rep.verdict.next == routing::Next::kRelay) {
       rep.answered = true;
-      co_await relay_client_error(ex, a.job.protocol, stream.status(), stream.content_type(), *all,
+      co_await relay_client_error(ex, a.job.protocol, a.c.provider->codec, stream.status(), stream.content_type(), *all,
                                   a.c.provider->provider.api_key);
     } else if (rep.verdict.next == routing::Next::kDone) {
       rep.answered = true;
@@ -293,7 +346,10 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
     co_return rep;
   }
   std::unique_ptr<formats::StreamEncoder> encoder;
-  if (!a.job.codec.relays_answer()) encoder = a.job.codec.stream(answer_context(a, ex));
+  const bool raw = relays_bytes(a);
+  if (!raw || upstream) encoder = a.job.codec.stream(answer_context(a, ex));
+  std::unique_ptr<formats::StreamDecoder> decoder;
+  if (upstream) decoder = upstream->stream_decoder(upstream_call(a));
   server::Headers headers;
   if (a.caller.key->is_admin()) headers.emplace_back("x-anygpt-provider", a.c.provider->provider.id);
   rep.answered = true;
@@ -305,7 +361,7 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
     rep.obs.outcome = routing::Outcome::kNeutral;
     co_return rep;
   }
-  RelayTarget target{a.job.canon.include_usage, encoder.get(), a.job.started};
+  RelayTarget target{a.job.canon.include_usage, raw, encoder.get(), decoder.get(), a.job.started};
   auto end = co_await relay_events(ex, stream, target, a.c.provider->provider.id);
   auto finished = Clock::now();
   // Bill what the provider reported, or else what the client actually received.

@@ -29,8 +29,11 @@ struct Job {
   std::string canonical_bytes;           // serialize(canon.body) when !canon.same_bytes
   boost::json::value* object = nullptr;  // what a rename mutates: the client's parsed body or canon.body
   std::string_view bytes;                // the request as it goes upstream before any rename
-  Clock::time_point started;             // when the request arrived (for encoders' durations)
-  bool ask_usage = false;                // splice stream_options.include_usage into the client's bytes
+  // The client's own request, for a provider of the client's protocol (forwarded as it is).
+  boost::json::value* client_object = nullptr;
+  std::string_view client_bytes;
+  Clock::time_point started;  // when the request arrived (for encoders' durations)
+  bool ask_usage = false;     // splice stream_options.include_usage into the client's bytes
 };
 
 // What one attempt came to. `answered`: the client got its answer (or left); otherwise the
@@ -54,6 +57,10 @@ struct AttemptContext {
   bool retried;
   core::Error& last;
 };
+
+// True when the candidate speaks the client's own protocol natively: the client's request goes
+// upstream as it is (the model renamed if needed) and the answer comes back untouched.
+bool same_protocol(const Job& job, const routing::Candidate& c);
 
 boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptContext& a);
 // The client probe armed here stays armed for the whole relay: a client that leaves aborts the

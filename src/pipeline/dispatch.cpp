@@ -32,7 +32,34 @@ struct UpstreamBody {
   std::string_view view;
 };
 
-UpstreamBody build_body(const Job& job, const routing::Candidate& c) {
+// What a native provider is sent: the canonical request in its own protocol. kInvalidRequest when
+// the protocol cannot express it (e.g. embeddings on Anthropic): the candidate is skipped.
+core::Result<UpstreamBody> native_body(const Job& job, const routing::Candidate& c, std::int64_t default_max_tokens) {
+  auto& o = job.object->as_object();
+  o["model"] = c.upstream_model;
+  formats::UpstreamCall call{job.canon.op, c.upstream_model, job.canon.stream, default_max_tokens};
+  auto bytes = c.provider->codec->encode_request(o, call);
+  if (!bytes) return bytes.error();
+  UpstreamBody b{std::move(*bytes), {}};
+  b.view = b.rewritten;
+  return b;
+}
+
+// The client's own bytes for a provider of its protocol; only a body "model" is renamed.
+UpstreamBody own_body(const Job& job, const routing::Candidate& c) {
+  auto& o = job.client_object->as_object();
+  const auto* model = o.if_contains("model");
+  if (!model || !model->is_string() || model->get_string() == c.upstream_model)
+    return UpstreamBody{{}, job.client_bytes};
+  o["model"] = c.upstream_model;
+  UpstreamBody b{json::serialize(o), {}};
+  b.view = b.rewritten;
+  return b;
+}
+
+core::Result<UpstreamBody> build_body(const Job& job, const routing::Candidate& c, std::int64_t default_max_tokens) {
+  if (same_protocol(job, c)) return own_body(job, c);
+  if (c.provider->codec) return native_body(job, c, default_max_tokens);
   bool rename = c.upstream_model != job.canon.model;
   if (!rename && !job.ask_usage) return UpstreamBody{{}, job.bytes};
   auto& o = job.object->as_object();
@@ -133,6 +160,7 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
   int attempt_no = 0;
   bool any_capable = false;
   bool out_of_budget = false;
+  std::optional<core::Error> inexpressible;  // a candidate whose protocol cannot express the request
   core::Error last = make_error(ErrorKind::kUpstreamUnavailable, "No provider could serve the request");
 
   for (const auto& m : chain) {
@@ -151,7 +179,11 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
     for (auto e : order) {
       if (out_of_budget) break;
       const auto& c = cands[index[e]];
-      auto body = build_body(job, c);
+      auto body = build_body(job, c, gw.config.anthropic_default_max_tokens);
+      if (!body) {
+        inexpressible = body.error();
+        continue;
+      }
       bool retried = false;
       for (;;) {
         if (attempts_left == 0 || Clock::now() >= deadline) {
@@ -162,7 +194,7 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
         if (!ticket.valid) break;  // taken out meanwhile (another request saw it fail)
         --attempts_left;
         ++attempt_no;
-        AttemptContext actx{gw, client, caller, job, c, m, body.view, deadline, retried, last};
+        AttemptContext actx{gw, client, caller, job, c, m, body->view, deadline, retried, last};
         auto t0 = Clock::now();
         AttemptReport rep;
         if (job.canon.stream)
@@ -190,6 +222,7 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
                    "No provider of '" + std::string(model) + "' supports: " + oai::capability_names(required),
                    "messages", "capability_not_supported"),
         job.protocol);
+  if (attempt_no == 0 && inexpressible) co_return co_await reply_error(ex, *inexpressible, job.protocol);
   if (attempt_no == 0) {
     auto e = no_healthy_provider(gw, ex, *catalog, chain, model);
     record_failure(gw, ex, caller, e, core::http_status(e.kind));
@@ -234,6 +267,8 @@ boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstrea
   if (!canon) co_return co_await reply_error(ex, canon.error(), protocol);
   Job job(protocol, route.codec, std::move(*canon));
   job.started = started;
+  job.client_object = &parsed;
+  job.client_bytes = ex.body();
   if (job.canon.same_bytes) {
     job.object = &parsed;
     job.bytes = ex.body();

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "core/log.hpp"
+#include "providers/registry.hpp"
 #include "routing/model_updater.hpp"
 #include "routing/provider_stats.hpp"
 
@@ -167,8 +168,9 @@ void Housekeeper::refresh_models() {
                 "models.json cannot be used; keeping the previous models: " + models.error().message);
     } else {
       std::vector<std::string> warnings;
-      gw_.catalog.store(std::make_shared<const routing::Catalog>(
-          gw_.providers, std::move(*models), static_cast<std::int64_t>(std::time(nullptr)), warnings));
+      gw_.catalog.store(std::make_shared<const routing::Catalog>(gw_.providers, std::move(*models),
+                                                                 static_cast<std::int64_t>(std::time(nullptr)),
+                                                                 warnings, &providers::codec_for));
     }
   }
   models_stamp_ = stamp;

@@ -1,8 +1,10 @@
 #include "pipeline/stream_relay.hpp"
 
 #include <boost/json.hpp>
+#include <vector>
 
 #include "core/log.hpp"
+#include "formats/common/chunks.hpp"
 #include "formats/openai/openai.hpp"
 #include "formats/openai/stream_inspect.hpp"
 #include "pipeline/attempt.hpp"
@@ -23,6 +25,7 @@ struct Relay {
   std::string_view provider_id;
   StreamEnd end;
   bool done_seen = false;
+  std::vector<json::object> chunks;  // a native upstream's decoded chunks of one read
 
   formats::Moment now() const {
     return formats::Moment{
@@ -77,6 +80,47 @@ struct Relay {
     return true;
   }
 
+  // A native upstream's bytes through its decoder, then the encoder. False when the stream
+  // carried an in-band error (end.error set).
+  bool decode(std::string_view bytes, std::string& out) {
+    chunks.clear();
+    auto err = target.decoder->feed(bytes, chunks);
+    if (target.raw) out.append(bytes.data(), bytes.size());
+    for (const auto& chunk : chunks) {
+      end.delivered_chars += formats::common::delivered_chars(chunk);
+      auto u = oai::usage_from(chunk);
+      if (u.present) end.usage = u;
+      if (!target.raw) target.encoder->chunk(chunk, now(), out);
+    }
+    if (!err) return true;
+    end.error = std::move(*err);
+    end.error.message =
+        "Provider '" + std::string(provider_id) + "' reported an error mid-stream: " + end.error.message;
+    return false;
+  }
+
+  // The complete OpenAI SSE events buffered in `splitter`, passed through or translated. False
+  // when a translated stream carried an in-band error (the error event is in `out`).
+  bool split(oai::SseSplitter& splitter, std::string& out) {
+    while (auto ev = splitter.next_event()) {
+      auto seen = oai::inspect_event(*ev);
+      if (seen.kind == Kind::kMalformed) {
+        core::log(core::LogLevel::kWarn, "skipped a malformed stream chunk from provider '" + std::string(provider_id) +
+                                             "' (" + std::to_string(ev->size()) + " bytes)");
+        continue;
+      }
+      if (seen.kind == Kind::kDone) done_seen = true;
+      end.delivered_chars += seen.delivered_chars;
+      if (!target.encoder) {
+        pass_through(*ev, seen, out);
+      } else if (!translate(*ev, seen, out)) {
+        out += broken_event(end.error);
+        return false;
+      }
+    }
+    return true;
+  }
+
   // The usage to report at a clean end: the provider's, else an estimate of what was delivered.
   core::Usage final_usage() const {
     if (end.usage.present) return end.usage;
@@ -122,25 +166,16 @@ boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::S
     }
     if (piece->empty()) break;
     if (!relay.end.first_event) relay.end.first_event = routing::Clock::now();
-    splitter.append(*piece);
     out.clear();
     bool broken = false;
-    while (auto ev = splitter.next_event()) {
-      auto seen = oai::inspect_event(*ev);
-      if (seen.kind == Kind::kMalformed) {
-        core::log(core::LogLevel::kWarn, "skipped a malformed stream chunk from provider '" + std::string(provider_id) +
-                                             "' (" + std::to_string(ev->size()) + " bytes)");
-        continue;
-      }
-      if (seen.kind == Kind::kDone) relay.done_seen = true;
-      relay.end.delivered_chars += seen.delivered_chars;
-      if (!target.encoder) {
-        relay.pass_through(*ev, seen, out);
-      } else if (!relay.translate(*ev, seen, out)) {
+    if (target.decoder) {
+      if (!relay.decode(*piece, out)) {
         out += relay.broken_event(relay.end.error);
         broken = true;
-        break;
       }
+    } else {
+      splitter.append(*piece);
+      broken = !relay.split(splitter, out);
     }
     if (!out.empty()) {
       const bool written = co_await ex.write_chunk(out);
@@ -151,11 +186,19 @@ boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::S
     }
     if (broken) co_return relay.end;
   }
+  if (target.decoder && !target.decoder->complete()) {
+    auto err = core::make_error(core::ErrorKind::kUpstreamError,
+                                "Provider '" + std::string(provider_id) + "' stream ended before its end signal");
+    std::string event = relay.broken_event(std::move(err));
+    co_await ex.write_chunk(event);
+    co_return relay.end;
+  }
   // The provider ended the body cleanly: the answer is complete even without its [DONE].
   out.clear();
-  if (target.encoder)
+  const bool relayed_end = target.raw && target.decoder;  // the upstream's own end events went through
+  if (target.encoder && !relayed_end)
     target.encoder->finish(relay.final_usage(), relay.now(), out);
-  else if (!relay.done_seen)
+  else if (!target.encoder && !relay.done_seen)
     out = "data: [DONE]\n\n";
   if (!out.empty()) {
     const bool written = co_await ex.write_chunk(out);

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "formats/codec.hpp"
+#include "formats/provider.hpp"
 #include "routing/health.hpp"
 #include "server/exchange.hpp"
 #include "upstream/client.hpp"
@@ -22,12 +23,19 @@ struct StreamEnd {
   core::Error error;  // kBroken: what broke it
 };
 
-// Where the events go. encoder == nullptr: to the client as they are (the usage-only chunk only
-// when include_usage; a missing [DONE] added). Otherwise every chunk goes to the encoder, and
-// its finish() or fail() ends the stream.
+// Where the events come from and go. decoder == nullptr: the upstream speaks OpenAI SSE;
+// otherwise its own protocol, which the decoder turns into canonical chunks (its end signal
+// required: a body that stops before it is a broken stream). encoder == nullptr: OpenAI SSE to
+// the client as it is (the usage-only chunk only when include_usage; a missing [DONE] added);
+// otherwise every chunk goes to the encoder, and its finish() or fail() ends the stream.
+// raw: a native upstream of the client's own protocol: its bytes go to the client as they are
+// (the decoder still reads them, for usage and the end signal; the encoder only renders a
+// failure). REQUIRES: an encoder when there is a decoder.
 struct RelayTarget {
   bool include_usage = false;
+  bool raw = false;
   formats::StreamEncoder* encoder = nullptr;
+  formats::StreamDecoder* decoder = nullptr;
   routing::Clock::time_point started;  // when the request arrived (encoders' durations)
 };
 

@@ -1,6 +1,7 @@
 #include "routing/catalog.hpp"
 
 #include <set>
+#include <tuple>
 
 #include "formats/openai/capabilities.hpp"
 
@@ -17,18 +18,31 @@ std::string operation_url(std::string_view provider_url, std::string_view path) 
 }
 
 namespace {
-// The endpoints of every operation under one provider URL.
-core::Result<Endpoints> parse_endpoints(std::string_view provider_url) {
-  auto chat = upstream::parse_endpoint(operation_url(provider_url, "/chat/completions"));
-  if (!chat) return chat.error();
-  auto embeddings = upstream::parse_endpoint(operation_url(provider_url, "/embeddings"));
-  if (!embeddings) return embeddings.error();
-  return Endpoints{std::move(*chat), std::move(*embeddings)};
+// The endpoints of every operation of one model under a provider URL: an OpenAI-compatible URL
+// (codec == nullptr), or a native API base the codec's paths are appended to.
+core::Result<Endpoints> parse_endpoints(std::string_view provider_url, const formats::ProviderCodec* codec,
+                                        std::string_view model) {
+  auto url = [&](formats::Operation op, bool stream) {
+    if (!codec)
+      return operation_url(provider_url, op == formats::Operation::kChat ? "/chat/completions" : "/embeddings");
+    std::string base(provider_url);
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    return base + codec->path(formats::UpstreamCall{op, model, stream, 0});
+  };
+  Endpoints out;
+  for (auto [op, stream, slot] : {std::tuple{formats::Operation::kChat, false, &out.by_op[0]},
+                                  std::tuple{formats::Operation::kEmbeddings, false, &out.by_op[1]},
+                                  std::tuple{formats::Operation::kChat, true, &out.chat_stream}}) {
+    auto ep = upstream::parse_endpoint(url(op, stream));
+    if (!ep) return ep.error();
+    *slot = std::move(*ep);
+  }
+  return out;
 }
 }  // namespace
 
 Catalog::Catalog(const std::vector<config::Provider>& providers, std::vector<config::ModelDef> models,
-                 std::int64_t created_fallback, std::vector<std::string>& warnings)
+                 std::int64_t created_fallback, std::vector<std::string>& warnings, CodecLookup codecs)
     : models_(std::move(models)) {
   std::set<std::string> known;
   for (const auto& m : models_) {
@@ -45,25 +59,39 @@ Catalog::Catalog(const std::vector<config::Provider>& providers, std::vector<con
     auto handle = std::make_shared<ProviderHandle>();
     handle->provider = p;
     handle->index = providers_.size();
-    auto ep = parse_endpoints(p.provider_url);
-    if (!ep) {
-      warnings.push_back("provider '" + p.id + "' skipped: " + ep.error().message);
+    handle->codec = codecs ? codecs(p.protocol) : nullptr;
+    if (p.protocol != config::ProviderProtocol::kOpenAI && !handle->codec) {
+      warnings.push_back("provider '" + p.id + "' skipped: protocol '" + config::protocol_name(p.protocol) +
+                         "' is not available");
       continue;
     }
-    handle->endpoints = std::move(*ep);
-    for (const auto& [model, url] : p.provider_urls) {
-      auto mep = parse_endpoints(url);
-      if (mep)
-        handle->model_endpoints.emplace(model, std::move(*mep));
+    if (auto base = parse_endpoints(p.provider_url, handle->codec, "model"); !base) {
+      warnings.push_back("provider '" + p.id + "' skipped: " + base.error().message);
+      continue;
+    }
+    for (const auto& m : p.models) {
+      auto it = p.provider_urls.find(m.id);
+      if (it != p.provider_urls.end()) {
+        auto own = parse_endpoints(it->second, handle->codec, m.upstream_model);
+        if (own) {
+          handle->model_endpoints.emplace(m.id, std::move(*own));
+          continue;
+        }
+        warnings.push_back("provider '" + p.id + "': provider_urls['" + m.id + "'] ignored: " + own.error().message);
+      }
+      auto ep = parse_endpoints(p.provider_url, handle->codec, m.upstream_model);
+      if (ep)
+        handle->model_endpoints.emplace(m.id, std::move(*ep));
       else
-        warnings.push_back("provider '" + p.id + "': provider_urls['" + model + "'] ignored: " + mep.error().message);
+        warnings.push_back("provider '" + p.id + "': model '" + m.id + "' skipped: " + ep.error().message);
     }
     providers_.push_back(handle);
     if (p.disabled) continue;
     for (const auto& m : p.models) {
       if (m.disabled) continue;
       auto it = handle->model_endpoints.find(m.id);
-      const Endpoints* target = it != handle->model_endpoints.end() ? &it->second : &handle->endpoints;
+      if (it == handle->model_endpoints.end()) continue;  // (its URL could not be parsed: warned above)
+      const Endpoints* target = &it->second;
       unsigned skipped = 0;
       for (const auto& [cap, reason] : m.capability_skips)
         if (auto c = formats::openai::capability_from_name(cap)) skipped |= *c;

@@ -12,26 +12,37 @@
 
 #include "config/data_files.hpp"
 #include "formats/codec.hpp"
+#include "formats/provider.hpp"
 #include "routing/health.hpp"
 #include "upstream/client.hpp"
 
 namespace anygpt::routing {
 
-// Where one base URL's operations live: [formats::Operation] -> endpoint.
-using Endpoints = std::array<upstream::Endpoint, 2>;
+// Where one (provider, model)'s calls go: [formats::Operation] -> endpoint, plus the chat
+// stream's (which differs for Gemini: :streamGenerateContent?alt=sse).
+struct Endpoints {
+  std::array<upstream::Endpoint, 2> by_op;
+  upstream::Endpoint chat_stream;
+};
+
+// The ProviderCodec of a native protocol (nullptr for openai: the canonical shape as is).
+using CodecLookup = const formats::ProviderCodec* (*)(config::ProviderProtocol protocol);
 
 // A provider ready to be called: its descriptor plus parsed endpoints.
 struct ProviderHandle {
   config::Provider provider;
   std::size_t index = 0;                             // dense, HealthBoard provider index
-  Endpoints endpoints;                               // from provider_url
-  std::map<std::string, Endpoints> model_endpoints;  // from provider_urls
+  const formats::ProviderCodec* codec = nullptr;     // nullptr: an OpenAI-compatible host
+  std::map<std::string, Endpoints> model_endpoints;  // per model: provider_urls or provider_url
 };
 
 struct Candidate {
   std::shared_ptr<const ProviderHandle> provider;
   const Endpoints* endpoints;  // where to send this model's requests, per operation
-  const upstream::Endpoint& endpoint(formats::Operation op) const { return (*endpoints)[static_cast<std::size_t>(op)]; }
+  const upstream::Endpoint& endpoint(formats::Operation op, bool stream) const {
+    if (stream && op == formats::Operation::kChat) return endpoints->chat_stream;
+    return endpoints->by_op[static_cast<std::size_t>(op)];
+  }
   std::string upstream_model;  // the model name the provider expects
   std::size_t slot = 0;        // HealthBoard slot of this (provider, model) pair
   unsigned skipped_caps = 0;   // capabilities this provider lacks for the model (capability_skips)
@@ -50,8 +61,9 @@ class Catalog {
   // Providers whose URL cannot be parsed are skipped and reported through `warnings`.
   // Models served by a provider but absent from models.json are listed with `created_fallback`
   // (epoch seconds).
+  // `codecs` gives native providers' codecs (nullptr: every provider is taken as openai).
   Catalog(const std::vector<config::Provider>& providers, std::vector<config::ModelDef> models,
-          std::int64_t created_fallback, std::vector<std::string>& warnings);
+          std::int64_t created_fallback, std::vector<std::string>& warnings, CodecLookup codecs = nullptr);
 
   // Enabled providers serving `model`, in file order. Empty when nobody serves it.
   const std::vector<Candidate>& candidates(std::string_view model) const;

@@ -270,11 +270,17 @@ void write_request_head(std::string& head, const Request& request) {
   head += "\r\nUser-Agent: anygpt/0.1\r\nContent-Length: ";
   head += std::to_string(request.body.size());
   head += "\r\n";
-  if (!request.bearer.empty()) {
-    head += "Authorization: Bearer ";
-    head += request.bearer;
+  if (!request.api_key.empty()) {
+    if (request.key_header.empty()) {
+      head += "Authorization: Bearer ";
+    } else {
+      head += request.key_header;
+      head += ": ";
+    }
+    head += request.api_key;
     head += "\r\n";
   }
+  head += request.extra_headers;
   head += "\r\n";
 }
 

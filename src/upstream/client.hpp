@@ -61,7 +61,12 @@ class Abort {
 struct Request {
   const Endpoint* endpoint = nullptr;
   std::string_view body;
-  std::string_view bearer;  // the provider's key ("" = no Authorization header); never logged
+  std::string_view api_key;  // the provider's key ("" = none sent); never logged
+  // The header that carries the key as it is ("x-api-key", "x-goog-api-key"); empty: the key goes
+  // as "Authorization: Bearer <key>".
+  std::string_view key_header;
+  // More header lines, each ending in "\r\n" ("anthropic-version: 2023-06-01\r\n"); may be empty.
+  std::string_view extra_headers;
   bool expect_stream = false;
   Abort* abort = nullptr;  // optional
   // The caller's own budget: caps the wait for the response head and, for call(), the whole

@@ -148,3 +148,32 @@ TEST(DataFiles, HealthMarkerMeansAutoDisabledNotDisabled) {
   EXPECT_FALSE((*p)[2].disabled);
   EXPECT_FALSE((*p)[2].auto_disabled);
 }
+
+TEST(DataFiles, ProviderProtocolDefaultsLikeTheOriginalAndNativeBasesAreFilledIn) {
+  auto p = providers_from_json(json::parse(R"([
+    {"id":"openai-main","provider_url":"https://api.openai.com/v1"},
+    {"id":"gemini-pro-host"},
+    {"id":"google","provider_url":"https://g.example/v1beta"},
+    {"id":"claude","protocol":"anthropic"},
+    {"id":"local","protocol":"ollama","provider_url":"http://127.0.0.1:11434"},
+    {"id":"gemini-but-openai","protocol":"openai","provider_url":"https://o.example/v1"}])"));
+  ASSERT_TRUE(p) << p.error().message;
+  using anygpt::config::ProviderProtocol;
+  ASSERT_EQ(p->size(), 6u);
+  EXPECT_EQ((*p)[0].protocol, ProviderProtocol::kOpenAI);
+  EXPECT_EQ((*p)[1].protocol, ProviderProtocol::kGemini);
+  EXPECT_EQ((*p)[1].provider_url, "https://generativelanguage.googleapis.com/v1beta");
+  EXPECT_EQ((*p)[2].protocol, ProviderProtocol::kGemini);
+  EXPECT_EQ((*p)[2].provider_url, "https://g.example/v1beta");
+  EXPECT_EQ((*p)[3].protocol, ProviderProtocol::kAnthropic);
+  EXPECT_EQ((*p)[3].provider_url, "https://api.anthropic.com");
+  EXPECT_EQ((*p)[4].protocol, ProviderProtocol::kOllama);
+  EXPECT_EQ((*p)[5].protocol, ProviderProtocol::kOpenAI);
+}
+
+TEST(DataFiles, UnknownProviderProtocolIsRejectedByName) {
+  auto p = providers_from_json(json::parse(R"([{"id":"x","protocol":"bedrock","provider_url":"https://h"}])"));
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("'x'"), std::string::npos);
+  EXPECT_NE(p.error().message.find("bedrock"), std::string::npos);
+}

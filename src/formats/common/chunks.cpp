@@ -32,6 +32,32 @@ std::string message_text(const json::object& message) {
   return text;
 }
 
+namespace {
+std::size_t code_points(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char ch : s) n += (ch & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+}  // namespace
+
+std::size_t delivered_chars(const json::object& chunk) {
+  std::size_t n = 0;
+  const auto* choices = chunk.if_contains("choices");
+  if (!choices || !choices->is_array()) return 0;
+  for (const auto& c : choices->get_array()) {
+    const auto* d = c.is_object() ? c.get_object().if_contains("delta") : nullptr;
+    if (!d || !d->is_object()) continue;
+    const auto& delta = d->get_object();
+    for (auto key : {"content", "refusal", "reasoning_content", "reasoning"}) n += code_points(str(delta, key));
+    if (const auto* calls = delta.if_contains("tool_calls"); calls && calls->is_array())
+      for (const auto& call : calls->get_array()) {
+        const auto* f = call.is_object() ? call.get_object().if_contains("function") : nullptr;
+        if (f && f->is_object()) n += code_points(str(f->get_object(), "arguments"));
+      }
+  }
+  return n;
+}
+
 json::object parse_arguments(std::string_view arguments) {
   auto first = arguments.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return {};

@@ -23,6 +23,10 @@ std::string_view str(const boost::json::object& o, std::string_view key);
 // joined; its refusal when that is empty.
 std::string message_text(const boost::json::object& message);
 
+// Code points of the text a canonical chunk delivers (content, refusal, reasoning, tool-call
+// arguments): what a broken stream is billed by when the provider reported no usage.
+std::size_t delivered_chars(const boost::json::object& chunk);
+
 // The tool-call arguments string parsed into an object. An empty string is {}; text that is
 // not a JSON object is kept, as {"_raw": text}, so nothing the model said is lost.
 boost::json::object parse_arguments(std::string_view arguments);

@@ -13,17 +13,27 @@ unsigned status_of(const core::Error& e) {
   return core::http_status(e.kind);
 }
 
+// `o` serialised, with "created" stamped when the upstream gave none (native providers have no
+// such field; formats have no clock, so it comes from `now`).
+std::string serialize_stamped(const json::object& o, const Moment& now) {
+  const auto* created = o.if_contains("created");
+  if (created && created->is_int64() && created->get_int64() > 0) return json::serialize(o);
+  json::object copy(o, json::storage_ptr{});
+  copy["created"] = now.wall_ms / 1000;
+  return json::serialize(copy);
+}
+
 // chat.completion.chunk objects as OpenAI SSE; the usage-only chunk only when asked for.
 class ChunkEncoder final : public StreamEncoder {
  public:
   explicit ChunkEncoder(bool include_usage) : include_usage_(include_usage) {}
   std::string_view content_type() const override { return "text/event-stream"; }
-  void chunk(const json::object& chunk, const Moment&, std::string& out) override {
+  void chunk(const json::object& chunk, const Moment& now, std::string& out) override {
     const auto* choices = chunk.if_contains("choices");
     bool usage_only = choices && choices->is_array() && choices->get_array().empty();
     if (usage_only && !include_usage_) return;
     out += "data: ";
-    out += json::serialize(chunk);
+    out += serialize_stamped(chunk, now);
     out += "\n\n";
   }
   void finish(const core::Usage&, const Moment&, std::string& out) override { out += "data: [DONE]\n\n"; }
@@ -39,8 +49,8 @@ class ChatCodec final : public Codec {
     return decode_chat(body);
   }
   bool relays_answer() const override { return true; }
-  std::string encode(const json::object& answer, const AnswerContext&, const Moment&) const override {
-    return json::serialize(answer);
+  std::string encode(const json::object& answer, const AnswerContext&, const Moment& now) const override {
+    return serialize_stamped(answer, now);
   }
   std::unique_ptr<StreamEncoder> stream(const AnswerContext& ctx) const override {
     return std::make_unique<ChunkEncoder>(ctx.include_usage);
