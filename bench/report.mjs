@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 const env = process.env;
 const CLK_TCK = Number(env.BM_CLK_TCK || 100);
 const runs = readFileSync(env.BM_RUNS, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
-const TARGETS = ['direct', 'nginx', 'anygpt', 'anthropic'];
+const TARGETS = ['direct', 'nginx', 'anygpt', 'anthropic', 'native', 'openai-native'];
 
 // The targets of docs/PERFORMANCE.md.
 const GOALS = {
@@ -19,8 +19,11 @@ const GOALS = {
   rss_mb_max: 50,              // anygpt peak RSS (VmHWM)
   ttfc_extra_ms_max: 1,        // streaming TTFC p50 <= direct + 1 ms
   stream_cpu_ratio_max: 1.3,   // anygpt CPU per stream <= 1.3 x nginx
-  translate_cpu_ratio_max: 1.5,  // Anthropic-format requests (translated) <= 1.5 x the OpenAI passthrough's CPU
+  translate_cpu_ratio_max: 1.5,  // translated requests (anthropic, openai-native) <= 1.5 x the OpenAI passthrough's CPU
+  native_cpu_ratio_max: 1.1,     // same-protocol passthrough (native) <= 1.1 x the OpenAI passthrough's CPU
 };
+// Targets measured against the OpenAI passthrough (anygpt), with their limit.
+const VERSUS_ANYGPT = { anthropic: 'translate_cpu_ratio_max', native: 'native_cpu_ratio_max', 'openai-native': 'translate_cpu_ratio_max' };
 
 const mean = (xs) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null);
 const sum = (xs) => xs.reduce((s, x) => s + x, 0);
@@ -68,7 +71,7 @@ for (const c of conns) {
       nginx_rps_pct_of_direct: (100 * s.nginx.rps) / s.direct.rps,
       anygpt_p50_minus_direct_ms: s.anygpt.p50_ms - s.direct.p50_ms,
     };
-    if (s.anthropic) s.ratios.anthropic_anygpt_cpu = s.anthropic.cpu_us_per_req / s.anygpt.cpu_us_per_req;
+    for (const t of Object.keys(VERSUS_ANYGPT)) if (s[t]) s.ratios[`${t}_anygpt_cpu`] = s[t].cpu_us_per_req / s.anygpt.cpu_us_per_req;
   }
 }
 
@@ -101,8 +104,8 @@ if (streamSummary.anygpt && streamSummary.nginx && streamSummary.direct) {
     nginx_ttfc_p50_minus_direct_ms: streamSummary.nginx.ttfc_p50_ms - streamSummary.direct.ttfc_p50_ms,
     anygpt_nginx_cpu: streamSummary.anygpt.cpu_us_per_stream / streamSummary.nginx.cpu_us_per_stream,
   };
-  if (streamSummary.anthropic)
-    streamSummary.ratios.anthropic_anygpt_cpu = streamSummary.anthropic.cpu_us_per_stream / streamSummary.anygpt.cpu_us_per_stream;
+  for (const t of Object.keys(VERSUS_ANYGPT))
+    if (streamSummary[t]) streamSummary.ratios[`${t}_anygpt_cpu`] = streamSummary[t].cpu_us_per_stream / streamSummary.anygpt.cpu_us_per_stream;
 }
 
 // ------------------------------------------------------------------ side facts
@@ -112,7 +115,7 @@ const anygptStderr = env.BM_ANYGPT_STDERR && existsSync(env.BM_ANYGPT_STDERR)
 const nginxErr = readTail(env.BM_NGINX_ERRLOG, 1e6).filter((l) => /\[(error|crit|alert|emerg)\]/.test(l));
 let keysMe = null;
 try { keysMe = JSON.parse(env.BM_KEYS_ME || 'null'); } catch { keysMe = null; }
-const viaAnygpt = (r) => r.target === 'anygpt' || r.target === 'anthropic';
+const viaAnygpt = (r) => ['anygpt', ...Object.keys(VERSUS_ANYGPT)].includes(r.target);
 const anygptClientRequests = sum(runs.filter((r) => (r.kind === 'wrk' || r.kind === 'warmup') && viaAnygpt(r)).map((r) => r.wrk.requests))
   + sum(runs.filter((r) => r.kind === 'stream' && viaAnygpt(r)).map((r) => r.client.streams_all))
   + new Set(runs.filter(viaAnygpt).map((r) => r.target)).size; // one sanity request per anygpt target
@@ -130,8 +133,10 @@ const check = (name, value, ok, detail) => checks.push({ name, value, pass: ok, 
 for (const c of conns) {
   const r = wrkSummary[c].ratios;
   if (r) check(`CPU/req anygpt <= ${GOALS.cpu_ratio_max}x nginx @${c}`, r.anygpt_nginx_cpu, r.anygpt_nginx_cpu <= GOALS.cpu_ratio_max, `${fix(r.anygpt_nginx_cpu, 2)}x`);
-  if (r?.anthropic_anygpt_cpu !== undefined)
-    check(`CPU/req anthropic <= ${GOALS.translate_cpu_ratio_max}x anygpt @${c}`, r.anthropic_anygpt_cpu, r.anthropic_anygpt_cpu <= GOALS.translate_cpu_ratio_max, `${fix(r.anthropic_anygpt_cpu, 2)}x`);
+  for (const [t, goal] of Object.entries(VERSUS_ANYGPT)) {
+    const v = r?.[`${t}_anygpt_cpu`];
+    if (v !== undefined) check(`CPU/req ${t} <= ${GOALS[goal]}x anygpt @${c}`, v, v <= GOALS[goal], `${fix(v, 2)}x`);
+  }
 }
 if (wrkSummary[GOALS.rps_pct_conns]?.ratios) {
   const v = wrkSummary[GOALS.rps_pct_conns].ratios.anygpt_rps_pct_of_direct;
@@ -142,8 +147,8 @@ if (wrkSummary[GOALS.p50_conns]?.anygpt) {
   check(`p50 anygpt <= ${GOALS.p50_ms_max} ms @${GOALS.p50_conns}`, v, v <= GOALS.p50_ms_max, `${fix(v, 3)} ms`);
 }
 {
-  const e = sum(conns.map((c) => (wrkSummary[c].anygpt?.errors ?? 0) + (wrkSummary[c].anthropic?.errors ?? 0)))
-    + (streamSummary.anygpt?.errors ?? 0) + (streamSummary.anthropic?.errors ?? 0);
+  const via = ['anygpt', ...Object.keys(VERSUS_ANYGPT)];
+  const e = sum(conns.flatMap((c) => via.map((t) => wrkSummary[c][t]?.errors ?? 0))) + sum(via.map((t) => streamSummary[t]?.errors ?? 0));
   check('errors through anygpt = 0', e, e <= GOALS.errors_max, String(e));
 }
 check(`anygpt peak RSS <= ${GOALS.rss_mb_max} MB`, memory.anygpt_peak_rss_mb, memory.anygpt_peak_rss_mb <= GOALS.rss_mb_max, `${fix(memory.anygpt_peak_rss_mb, 1)} MB`);
@@ -152,9 +157,10 @@ if (streamSummary.ratios) {
   check(`stream TTFC p50 anygpt <= direct + ${GOALS.ttfc_extra_ms_max} ms`, d, d <= GOALS.ttfc_extra_ms_max, `+${fix(d, 3)} ms`);
   const r = streamSummary.ratios.anygpt_nginx_cpu;
   check(`CPU/stream anygpt <= ${GOALS.stream_cpu_ratio_max}x nginx`, r, r <= GOALS.stream_cpu_ratio_max, `${fix(r, 2)}x`);
-  const t = streamSummary.ratios.anthropic_anygpt_cpu;
-  if (t !== undefined)
-    check(`CPU/stream anthropic <= ${GOALS.translate_cpu_ratio_max}x anygpt`, t, t <= GOALS.translate_cpu_ratio_max, `${fix(t, 2)}x`);
+  for (const [t, goal] of Object.entries(VERSUS_ANYGPT)) {
+    const v = streamSummary.ratios[`${t}_anygpt_cpu`];
+    if (v !== undefined) check(`CPU/stream ${t} <= ${GOALS[goal]}x anygpt`, v, v <= GOALS[goal], `${fix(v, 2)}x`);
+  }
 }
 
 // ------------------------------------------------------------------ print
@@ -167,34 +173,36 @@ for (const c of conns) {
   const s = wrkSummary[c];
   p();
   p(`== ${c} connections (mean of ${s.anygpt?.runs ?? '?'} run(s)) ==`);
-  p(`${'target'.padEnd(8)}${pad('RPS', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('CPU-us/req', 12)}${pad('upstream CPU-us/req', 21)}`);
+  p(`${'target'.padEnd(14)}${pad('RPS', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('CPU-us/req', 12)}${pad('upstream CPU-us/req', 21)}`);
   for (const t of TARGETS) {
     const r = s[t];
     if (!r) continue;
-    p(`${t.padEnd(8)}${pad(fix(r.rps, 0), 10)}${pad(fix(r.p50_ms, 3), 9)}${pad(fix(r.p99_ms, 3), 9)}${pad(r.errors, 8)}${pad(fix(r.cpu_us_per_req, 1), 12)}${pad(fix(r.upstream_cpu_us_per_req, 1), 21)}`);
+    p(`${t.padEnd(14)}${pad(fix(r.rps, 0), 10)}${pad(fix(r.p50_ms, 3), 9)}${pad(fix(r.p99_ms, 3), 9)}${pad(r.errors, 8)}${pad(fix(r.cpu_us_per_req, 1), 12)}${pad(fix(r.upstream_cpu_us_per_req, 1), 21)}`);
   }
   const split = TARGETS.filter((t) => s[t]?.cpu_us_per_req != null)
     .map((t) => `${t} ${fix(s[t].cpu_user_us_per_req, 1)} usr + ${fix(s[t].cpu_sys_us_per_req, 1)} sys`);
   if (split.length) p(`CPU-us/req split: ${split.join(';  ')}`);
   if (s.ratios) {
-    if (s.ratios.anthropic_anygpt_cpu !== undefined) p(`anthropic (translated)/anygpt (passthrough) CPU per request: ${fix(s.ratios.anthropic_anygpt_cpu, 2)}x`);
+    const vs = Object.keys(VERSUS_ANYGPT).filter((t) => s.ratios[`${t}_anygpt_cpu`] !== undefined);
+    if (vs.length) p(`CPU per request vs anygpt (OpenAI passthrough): ${vs.map((t) => `${t} ${fix(s.ratios[`${t}_anygpt_cpu`], 2)}x`).join(', ')}`);
     p(`anygpt/nginx CPU per request: ${fix(s.ratios.anygpt_nginx_cpu, 2)}x   anygpt RPS: ${fix(s.ratios.anygpt_rps_pct_of_direct, 1)}% of direct, ${fix(s.ratios.anygpt_rps_pct_of_nginx, 1)}% of nginx   (nginx: ${fix(s.ratios.nginx_rps_pct_of_direct, 1)}% of direct)`);
   }
 }
 if (Object.keys(streamSummary).length) {
   p();
   p(`== streaming: ${env.BM_STREAM_CONCURRENCY} concurrent x ${env.BM_STREAM_ROUNDS} rounds, ${env.BM_STREAM_CHUNKS} chunks every ${env.BM_STREAM_CHUNK_MS} ms ==`);
-  p(`${'target'.padEnd(8)}${pad('streams', 8)}${pad('errors', 8)}${pad('TTFC p50', 10)}${pad('TTFC p99', 10)}${pad('sent->1st p50', 15)}${pad('total p50', 11)}${pad('total p99', 11)}${pad('wall s', 8)}${pad('CPU-us/stream', 15)}`);
+  p(`${'target'.padEnd(14)}${pad('streams', 8)}${pad('errors', 8)}${pad('TTFC p50', 10)}${pad('TTFC p99', 10)}${pad('sent->1st p50', 15)}${pad('total p50', 11)}${pad('total p99', 11)}${pad('wall s', 8)}${pad('CPU-us/stream', 15)}`);
   for (const t of TARGETS) {
     const r = streamSummary[t];
     if (!r) continue;
-    p(`${t.padEnd(8)}${pad(r.streams, 8)}${pad(r.errors, 8)}${pad(fix(r.ttfc_p50_ms, 3), 10)}${pad(fix(r.ttfc_p99_ms, 3), 10)}${pad(fix(r.ttfc_from_send_p50_ms, 3), 15)}${pad(fix(r.total_p50_ms, 1), 11)}${pad(fix(r.total_p99_ms, 1), 11)}${pad(fix(r.wall_s, 2), 8)}${pad(fix(r.cpu_us_per_stream, 0), 15)}`);
+    p(`${t.padEnd(14)}${pad(r.streams, 8)}${pad(r.errors, 8)}${pad(fix(r.ttfc_p50_ms, 3), 10)}${pad(fix(r.ttfc_p99_ms, 3), 10)}${pad(fix(r.ttfc_from_send_p50_ms, 3), 15)}${pad(fix(r.total_p50_ms, 1), 11)}${pad(fix(r.total_p99_ms, 1), 11)}${pad(fix(r.wall_s, 2), 8)}${pad(fix(r.cpu_us_per_stream, 0), 15)}`);
   }
   const split = TARGETS.filter((t) => streamSummary[t]?.cpu_us_per_stream != null)
     .map((t) => `${t} ${fix(streamSummary[t].cpu_user_us_per_stream, 0)} usr + ${fix(streamSummary[t].cpu_sys_us_per_stream, 0)} sys`);
   if (split.length) p(`CPU-us/stream split: ${split.join(';  ')}`);
   const r = streamSummary.ratios;
-  if (r?.anthropic_anygpt_cpu !== undefined) p(`anthropic (translated)/anygpt (passthrough) CPU per stream: ${fix(r.anthropic_anygpt_cpu, 2)}x`);
+  const vs = Object.keys(VERSUS_ANYGPT).filter((t) => r?.[`${t}_anygpt_cpu`] !== undefined);
+  if (vs.length) p(`CPU per stream vs anygpt (OpenAI passthrough): ${vs.map((t) => `${t} ${fix(r[`${t}_anygpt_cpu`], 2)}x`).join(', ')}`);
   if (r) p(`TTFC p50 vs direct: anygpt ${r.anygpt_ttfc_p50_minus_direct_ms >= 0 ? '+' : ''}${fix(r.anygpt_ttfc_p50_minus_direct_ms, 3)} ms, nginx ${r.nginx_ttfc_p50_minus_direct_ms >= 0 ? '+' : ''}${fix(r.nginx_ttfc_p50_minus_direct_ms, 3)} ms   anygpt/nginx CPU per stream: ${fix(r.anygpt_nginx_cpu, 2)}x   (times in ms)`);
 }
 p();

@@ -16,9 +16,11 @@
 #   STREAM_CONCURRENCY, STREAM_ROUNDS, STREAM_WARMUP_ROUNDS                   default 64, 5, 1
 #   STREAM_CHUNKS, STREAM_CHUNK_MS  mock stream shape                         default 50, 10
 #   SKIP_STREAM=1   skip the streaming scenario
-#   TARGETS         which targets to measure: direct nginx anygpt anthropic (anthropic: the same
-#                   anygpt fed Anthropic Messages requests at /v3/v1/messages, translated to the
-#                   OpenAI upstream and back)                               default all four
+#   TARGETS         which targets to measure: direct nginx anygpt anthropic native openai-native
+#                   (anthropic: Anthropic Messages requests at /v3/v1/messages translated to the
+#                   OpenAI upstream and back; native: the same to a provider of protocol
+#                   "anthropic" (the mock's /v1/messages), passed through; openai-native: OpenAI
+#                   requests to that anthropic provider, translated)         default all six
 #   DATA_SOURCE     filesystem | redis (redis: a redis-server on a free port; anygpt in Redis mode)
 #   BUILD_DIR       where anygpt and anygpt-mock are                          default <repo>/build
 #   NGINX           nginx binary                                              default /usr/sbin/nginx
@@ -45,7 +47,7 @@ STREAM_CHUNKS=${STREAM_CHUNKS:-50}
 DATA_SOURCE=${DATA_SOURCE:-filesystem}
 STREAM_CHUNK_MS=${STREAM_CHUNK_MS:-10}
 SKIP_STREAM=${SKIP_STREAM:-0}
-TARGETS=${TARGETS:-"direct nginx anygpt anthropic"}
+TARGETS=${TARGETS:-"direct nginx anygpt anthropic native openai-native"}
 RESULTS_DIR=${RESULTS_DIR:-$BENCH_DIR/results}
 HOST=127.0.0.1
 
@@ -176,6 +178,7 @@ BENCH_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 ADMIN_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 BENCH_MODEL=bench-model
 STREAM_MODEL=bench-model
+NATIVE_MODEL=bench-native-model
 
 # ---------------------------------------------------------------- upstream: anygpt-mock (always: streaming needs it)
 env MOCK_PROVIDER_PORT=0 MOCK_HOST=$HOST MOCK_BASE_DELAY=0 MOCK_DELAY_VARIANCE=0 MOCK_ERROR_RATE=0 \
@@ -304,6 +307,9 @@ EOF
   echo "["
   provider_json bench-upstream "$UPSTREAM_URL" "$BENCH_MODEL"
   if [[ $STREAM_MODEL != "$BENCH_MODEL" ]]; then echo ","; provider_json bench-stream "$MOCK_URL" "$STREAM_MODEL"; fi
+  # The mock's native Anthropic API, for the native and openai-native targets.
+  echo ",{\"id\":\"bench-native\",\"protocol\":\"anthropic\",\"apiKey\":\"provider-secret-native\","
+  echo " \"provider_url\":\"$MOCK_URL\",\"models\":{\"$NATIVE_MODEL\":{\"id\":\"$NATIVE_MODEL\"}}}"
   echo "]"
 } >"$DATA/providers.json"
 cat >"$DATA/keys.json" <<EOF
@@ -338,23 +344,27 @@ url_of() {  # target -> non-streaming URL
     direct) echo "$UPSTREAM_URL/v1/chat/completions" ;;
     nginx) echo "http://$HOST:$P_NGINX/v1/chat/completions" ;;
     anygpt) echo "http://$HOST:$P_ANYGPT/v1/chat/completions" ;;
-    anthropic) echo "http://$HOST:$P_ANYGPT/v3/v1/messages" ;;
+    anthropic|native) echo "http://$HOST:$P_ANYGPT/v3/v1/messages" ;;
+    openai-native) echo "http://$HOST:$P_ANYGPT/v1/chat/completions" ;;
   esac
 }
-format_of() { [[ $1 == anthropic ]] && echo anthropic || echo openai; }
+format_of() { [[ $1 == anthropic || $1 == native ]] && echo anthropic || echo openai; }
+model_of() { [[ $1 == native || $1 == openai-native ]] && echo "$NATIVE_MODEL" || echo "$BENCH_MODEL"; }
+stream_model_of() { [[ $1 == native || $1 == openai-native ]] && echo "$NATIVE_MODEL" || echo "$STREAM_MODEL"; }
 stream_url_of() {
   case $1 in
     direct) echo "$MOCK_URL/v1/chat/completions" ;;
     nginx) echo "http://$HOST:$P_NGINX_STREAM/v1/chat/completions" ;;
     anygpt) echo "http://$HOST:$P_ANYGPT/v1/chat/completions" ;;
-    anthropic) echo "http://$HOST:$P_ANYGPT/v3/v1/messages" ;;
+    anthropic|native) echo "http://$HOST:$P_ANYGPT/v3/v1/messages" ;;
+    openai-native) echo "http://$HOST:$P_ANYGPT/v1/chat/completions" ;;
   esac
 }
 proxy_pids_of() {
   case $1 in
     direct) echo "" ;;
     nginx) nginx_pids "$PROXY_PID" ;;
-    anygpt|anthropic) echo "$ANYGPT_PID" ;;
+    anygpt|anthropic|native|openai-native) echo "$ANYGPT_PID" ;;
   esac
 }
 
@@ -362,10 +372,10 @@ proxy_pids_of() {
 # Anthropic message).
 for t in $TARGETS; do
   expect='"chat.completion"'
-  [[ $t == anthropic ]] && expect='"type":"message"'
+  [[ $(format_of "$t") == anthropic ]] && expect='"type":"message"'
   code=$(curl -s -o "$TMP/sanity-$t.json" -w '%{http_code}' --max-time 5 -X POST "$(url_of $t)" \
     -H 'Content-Type: application/json' -H "Authorization: Bearer $BENCH_KEY" \
-    -d "{\"model\":\"$BENCH_MODEL\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}") || code=000
+    -d "{\"model\":\"$(model_of "$t")\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}") || code=000
   [[ $code == 200 ]] || { cat "$TMP/sanity-$t.json" "$TMP/anygpt.err" >&2 2>/dev/null; die "sanity request to $t answered $code"; }
   grep -q "$expect" "$TMP/sanity-$t.json" || die "sanity request to $t: not a $expect answer"
 done
@@ -388,7 +398,7 @@ check_alive() {
 # ---------------------------------------------------------------- non-streaming (wrk)
 run_wrk() {  # target conns duration -> output file; prints BENCH_RESULT json
   local t=$1 c=$2 dur=$3 out=$4
-  BENCH_KEY=$BENCH_KEY BENCH_MODEL=$BENCH_MODEL BENCH_FORMAT=$(format_of "$t") timeout --kill-after=5 "$WATCHDOG" \
+  BENCH_KEY=$BENCH_KEY BENCH_MODEL=$(model_of "$t") BENCH_FORMAT=$(format_of "$t") timeout --kill-after=5 "$WATCHDOG" \
     wrk -t"$WRK_THREADS" -c"$c" -d"$dur" --latency -s "$BENCH_DIR/chat.lua" "$(url_of "$t")" >"$out" 2>&1 || true
   grep '^BENCH_RESULT ' "$out" | sed 's/^BENCH_RESULT //' | tail -n 1
 }
@@ -441,7 +451,7 @@ if [[ $SKIP_STREAM != 1 ]]; then
     log "streaming $t: $STREAM_CONCURRENCY concurrent x $STREAM_ROUNDS rounds (+$STREAM_WARMUP_ROUNDS warm-up), $STREAM_CHUNKS chunks every $STREAM_CHUNK_MS ms"
     res=$(timeout --kill-after=5 300 node "$BENCH_DIR/stream_client.mjs" --url "$(stream_url_of "$t")" --key "$BENCH_KEY" \
       --format "$(format_of "$t")" \
-      --model "$STREAM_MODEL" --concurrency "$STREAM_CONCURRENCY" --rounds "$STREAM_ROUNDS" \
+      --model "$(stream_model_of "$t")" --concurrency "$STREAM_CONCURRENCY" --rounds "$STREAM_ROUNDS" \
       --warmup "$STREAM_WARMUP_ROUNDS" 2>"$TMP/stream-$t.err") || { cat "$TMP/stream-$t.err" >&2; die "stream client against $t failed"; }
     c1=$(cpu_ticks "${pp[@]}"); u1=$(cpu_ticks "${up[@]}")
     printf '{"kind":"stream","target":"%s",%s,%s,"loadavg":"%s","client":%s}\n' \

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/usage.hpp"
 #include "formats/codec.hpp"
 
 namespace anygpt::formats {
@@ -59,6 +60,9 @@ class ProviderCodec {
   // kUpstreamError when it is not the protocol's answer.
   virtual core::Result<boost::json::object> decode_answer(std::string_view body, const UpstreamCall& call) const = 0;
   virtual std::unique_ptr<StreamDecoder> stream_decoder(const UpstreamCall& call) const = 0;
+  // The usage of a 2xx answer that goes to a client of this same protocol untouched, read
+  // without translating the answer; nullopt when the body is not the protocol's answer.
+  virtual std::optional<core::Usage> answer_usage(std::string_view body, const UpstreamCall& call) const = 0;
   // The human-readable message of one of the provider's error bodies ("" when there is none), for
   // relaying a 4xx the client caused.
   virtual std::string error_message(std::string_view body) const = 0;

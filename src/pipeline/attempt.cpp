@@ -180,9 +180,7 @@ void mark_bad_answer(AttemptContext& a, AttemptReport& rep) {
 
 // The usage of a native answer relayed untouched (nullopt when it is not a valid answer).
 std::optional<core::Usage> native_usage(const AttemptContext& a, std::string_view body) {
-  auto answer = a.c.provider->codec->decode_answer(body, upstream_call(a));
-  if (!answer) return std::nullopt;
-  return oai::usage_from(*answer);
+  return a.c.provider->codec->answer_usage(body, upstream_call(a));
 }
 
 bool same_protocol(const Job& job, const routing::Candidate& c) {

@@ -26,7 +26,7 @@ struct Job {
   const formats::Protocol& protocol;
   const formats::Codec& codec;
   formats::Canonical canon;
-  std::string canonical_bytes;           // serialize(canon.body) when !canon.same_bytes
+  std::string canonical_bytes;  // serialize(canon.body) when !canon.same_bytes, once an OpenAI host needs it
   boost::json::value* object = nullptr;  // what a rename mutates: the client's parsed body or canon.body
   std::string_view bytes;                // the request as it goes upstream before any rename
   // The client's own request, for a provider of the client's protocol (forwarded as it is).

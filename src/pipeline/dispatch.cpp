@@ -35,10 +35,9 @@ struct UpstreamBody {
 // What a native provider is sent: the canonical request in its own protocol. kInvalidRequest when
 // the protocol cannot express it (e.g. embeddings on Anthropic): the candidate is skipped.
 core::Result<UpstreamBody> native_body(const Job& job, const routing::Candidate& c, std::int64_t default_max_tokens) {
-  auto& o = job.object->as_object();
-  o["model"] = c.upstream_model;
+  // (The model goes in the call, not into the shared object: other candidates read it too.)
   formats::UpstreamCall call{job.canon.op, c.upstream_model, job.canon.stream, default_max_tokens};
-  auto bytes = c.provider->codec->encode_request(o, call);
+  auto bytes = c.provider->codec->encode_request(job.object->as_object(), call);
   if (!bytes) return bytes.error();
   UpstreamBody b{std::move(*bytes), {}};
   b.view = b.rewritten;
@@ -57,9 +56,13 @@ UpstreamBody own_body(const Job& job, const routing::Candidate& c) {
   return b;
 }
 
-core::Result<UpstreamBody> build_body(const Job& job, const routing::Candidate& c, std::int64_t default_max_tokens) {
+core::Result<UpstreamBody> build_body(Job& job, const routing::Candidate& c, std::int64_t default_max_tokens) {
   if (same_protocol(job, c)) return own_body(job, c);
   if (c.provider->codec) return native_body(job, c, default_max_tokens);
+  if (!job.canon.same_bytes && job.bytes.empty()) {
+    job.canonical_bytes = json::serialize(job.canon.body);
+    job.bytes = job.canonical_bytes;
+  }
   bool rename = c.upstream_model != job.canon.model;
   if (!rename && !job.ask_usage) return UpstreamBody{{}, job.bytes};
   auto& o = job.object->as_object();
@@ -274,9 +277,7 @@ boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstrea
     job.bytes = ex.body();
     job.ask_usage = job.canon.stream && !job.canon.include_usage;
   } else {
-    job.canonical_bytes = json::serialize(job.canon.body);
-    job.object = &job.canon.body;
-    job.bytes = job.canonical_bytes;
+    job.object = &job.canon.body;  // (serialised by the first OpenAI-compatible candidate)
   }
 
   auto catalog = gw.catalog.load();

@@ -29,6 +29,9 @@ class FakeCodec final : public formats::ProviderCodec {
     return boost::json::object{};
   }
   std::unique_ptr<formats::StreamDecoder> stream_decoder(const formats::UpstreamCall&) const override { return {}; }
+  std::optional<anygpt::core::Usage> answer_usage(std::string_view, const formats::UpstreamCall&) const override {
+    return std::nullopt;
+  }
   std::string error_message(std::string_view) const override { return {}; }
 };
 

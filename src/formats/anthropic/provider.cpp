@@ -4,6 +4,7 @@
 
 #include "formats/anthropic/provider_parts.hpp"
 #include "formats/common/chunks.hpp"
+#include "formats/openai/openai.hpp"
 
 namespace anygpt::formats::anthropic {
 namespace json = boost::json;
@@ -27,6 +28,15 @@ class MessagesProvider final : public ProviderCodec {
   }
 
   // {"type":"error","error":{"type","message"}} -> message.
+  std::optional<core::Usage> answer_usage(std::string_view body, const UpstreamCall&) const override {
+    auto usage = openai::top_level_object(body, "usage");
+    if (!usage) return std::nullopt;
+    json::value v = std::move(*usage);
+    UsageCounts counts;
+    counts.update(&v);
+    if (!counts.present) return core::Usage{};
+    return openai::usage_from(json::object{{"usage", counts.canonical()}});
+  }
   std::string error_message(std::string_view body) const override {
     json::error_code ec;
     auto parsed = json::parse(body, ec);

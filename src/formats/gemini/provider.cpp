@@ -8,6 +8,7 @@
 #include "formats/gemini/gemini.hpp"
 #include "formats/gemini/provider_answer.hpp"
 #include "formats/gemini/provider_request.hpp"
+#include "formats/openai/openai.hpp"
 
 namespace anygpt::formats::gemini {
 namespace json = boost::json;
@@ -38,6 +39,12 @@ class GeminiProvider final : public ProviderCodec {
     return make_stream_decoder(call.model);
   }
 
+  std::optional<core::Usage> answer_usage(std::string_view body, const UpstreamCall&) const override {
+    auto metadata = openai::top_level_object(body, "usageMetadata");
+    if (!metadata) return std::nullopt;
+    if (metadata->empty()) return core::Usage{};
+    return openai::usage_from(json::object{{"usage", usage_from_metadata(*metadata)}});
+  }
   std::string error_message(std::string_view body) const override {
     json::error_code ec;
     auto v = json::parse(body, ec);

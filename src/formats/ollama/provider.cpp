@@ -6,6 +6,7 @@
 #include "formats/ollama/provider_answer.hpp"
 #include "formats/ollama/provider_request.hpp"
 #include "formats/ollama/provider_stream.hpp"
+#include "formats/openai/openai.hpp"
 
 namespace anygpt::formats::ollama {
 namespace json = boost::json;
@@ -33,6 +34,12 @@ class OllamaProvider final : public ProviderCodec {
   }
 
   // Ollama errors are {"error": "<message>"}.
+  // (Ollama's counts are top-level numbers of a small answer: read by decoding it.)
+  std::optional<core::Usage> answer_usage(std::string_view body, const UpstreamCall& call) const override {
+    auto answer = decode_answer(body, call);
+    if (!answer) return std::nullopt;
+    return openai::usage_from(*answer);
+  }
   std::string error_message(std::string_view body) const override {
     json::error_code ec;
     auto v = json::parse(body, ec);

@@ -154,31 +154,35 @@ std::size_t object_end(std::string_view s, std::size_t from) {
 }
 }  // namespace
 
-std::optional<core::Usage> usage_from_body(std::string_view body) {
+std::optional<json::object> top_level_object(std::string_view body, std::string_view key) {
   auto first = body.find_first_not_of(" \t\r\n");
   auto last = body.find_last_not_of(" \t\r\n");
   if (first == std::string_view::npos || body[first] != '{' || body[last] != '}') return std::nullopt;
-  // "usage" is a top-level key of a chat.completion, normally last; search from the end.
-  for (auto pos = body.rfind("\"usage\""); pos != std::string_view::npos && pos > 0;
-       pos = body.rfind("\"usage\"", pos - 1)) {
-    auto colon = body.find_first_not_of(" \t\r\n", pos + 7);
+  std::string quoted(1, '"');
+  quoted.append(key).push_back('"');
+  for (auto pos = body.rfind(quoted); pos != std::string_view::npos && pos > 0; pos = body.rfind(quoted, pos - 1)) {
+    auto colon = body.find_first_not_of(" \t\r\n", pos + quoted.size());
     if (colon == std::string_view::npos || body[colon] != ':') continue;
     auto open = body.find_first_not_of(" \t\r\n", colon + 1);
     if (open == std::string_view::npos) break;
-    if (body[open] != '{') return core::Usage{};  // null or not an object
+    if (body[open] != '{') return json::object{};  // null or not an object
     auto end = object_end(body, open);
     if (end == std::string_view::npos) return std::nullopt;
     json::error_code ec;
-    unsigned char buf[512];
-    json::monotonic_resource mr(buf, sizeof buf);
-    std::string wrapped = "{\"usage\":";
-    wrapped.append(body.substr(open, end - open));
-    wrapped += '}';
-    auto v = json::parse(wrapped, ec, &mr);
+    auto v = json::parse(body.substr(open, end - open), ec);
     if (ec || !v.is_object()) return std::nullopt;
-    return usage_from(v.as_object());
+    return std::move(v.as_object());
   }
-  return core::Usage{};
+  return json::object{};
+}
+
+std::optional<core::Usage> usage_from_body(std::string_view body) {
+  auto usage = top_level_object(body, "usage");
+  if (!usage) return std::nullopt;
+  if (usage->empty()) return core::Usage{};
+  json::object wrapped;
+  wrapped["usage"] = std::move(*usage);
+  return usage_from(wrapped);
 }
 
 std::string stream_error_event(const core::Error& error) {

@@ -33,6 +33,11 @@ core::Usage usage_from(const boost::json::object& obj);
 // parsed. nullopt when the body is not a JSON object (present=false when it has no usage).
 std::optional<core::Usage> usage_from_body(std::string_view body);
 
+// The object value of the top-level member `key` of a JSON object body, parsed alone (the rest
+// is only scanned; the member is searched from the end, where usage objects sit). An empty
+// object when the member is absent or not an object; nullopt when the body is not an object.
+std::optional<boost::json::object> top_level_object(std::string_view body, std::string_view key);
+
 // The SSE error event that ends a failed stream (no [DONE] follows it).
 std::string stream_error_event(const core::Error& error);
 

@@ -4,7 +4,8 @@
 //
 //   req = { model, system?, turns: [{role: 'user'|'assistant', text}], tools?: [{name, description,
 //           parameters (JSON schema, lower-case types)}], toolResult?: {id, name, args, result},
-//           image?: {mime, base64}, maxTokens? }
+//           image?: {mime, base64}, imageUrl?: {url, mime?} (a remote image; Ollama cannot express it:
+//           its adapter throws a NotExpressible error), maxTokens? }
 //   chat(gw, key, req)   -> { text, toolCalls: [{id, name, args}], finish: 'stop'|'length'|'tool'|<raw>, usage: {input, output} }
 //   stream(gw, key, req) -> the same plus deltas (texts in arrival order), times (Date.now() at each
 //                           delta), startedAt, endedAt (when the stream ended)
@@ -24,6 +25,11 @@ import { OpenRouter } from '@openrouter/sdk';
 
 const TIMEOUT_MS = 10000;
 const dataUrl = (img) => `data:${img.mime};base64,${img.base64}`;
+// The URL an OpenAI-shaped image part carries: the remote URL, else the inline image as a data URL.
+const imagePartUrl = (req) => (req.imageUrl ? req.imageUrl.url : dataUrl(req.image));
+const hasImage = (req) => Boolean(req.image || req.imageUrl);
+// Thrown by an adapter for a request its protocol cannot express (before anything is sent).
+export class NotExpressible extends Error { constructor(msg) { super(msg); this.name = 'NotExpressible'; } }
 const parseArgs = (s) => { try { return typeof s === 'string' ? JSON.parse(s || '{}') : s ?? {}; } catch { return { __unparsable: s }; } };
 const openaiFinish = (f) => ({ stop: 'stop', length: 'length', tool_calls: 'tool', function_call: 'tool' }[f] ?? f ?? null);
 
@@ -34,8 +40,8 @@ function openaiMessages(req) {
   if (req.system) msgs.push({ role: 'system', content: req.system });
   req.turns.forEach((t, i) => {
     const last = i === req.turns.length - 1;
-    if (t.role === 'user' && last && req.image && !req.toolResult)
-      msgs.push({ role: 'user', content: [{ type: 'text', text: t.text }, { type: 'image_url', image_url: { url: dataUrl(req.image) } }] });
+    if (t.role === 'user' && last && hasImage(req) && !req.toolResult)
+      msgs.push({ role: 'user', content: [{ type: 'text', text: t.text }, { type: 'image_url', image_url: { url: imagePartUrl(req) } }] });
     else msgs.push({ role: t.role, content: t.text });
   });
   if (req.toolResult) {
@@ -125,9 +131,10 @@ export const groq = openaiLike('groq', (gw, key) => new Groq({ apiKey: key, base
 function anthropicBody(req) {
   const messages = req.turns.map((t, i) => {
     const last = i === req.turns.length - 1;
-    if (t.role === 'user' && last && req.image && !req.toolResult)
+    if (t.role === 'user' && last && hasImage(req) && !req.toolResult)
       return { role: 'user', content: [{ type: 'text', text: t.text },
-                                       { type: 'image', source: { type: 'base64', media_type: req.image.mime, data: req.image.base64 } }] };
+                                       { type: 'image', source: req.imageUrl ? { type: 'url', url: req.imageUrl.url }
+                                         : { type: 'base64', media_type: req.image.mime, data: req.image.base64 } }] };
     return { role: t.role, content: t.text };
   });
   if (req.toolResult) {
@@ -203,6 +210,8 @@ function geminiParams(req) {
     const last = i === req.turns.length - 1;
     const parts = [{ text: t.text }];
     if (t.role === 'user' && last && req.image && !req.toolResult) parts.push({ inlineData: { mimeType: req.image.mime, data: req.image.base64 } });
+    else if (t.role === 'user' && last && req.imageUrl && !req.toolResult)
+      parts.push({ fileData: { fileUri: req.imageUrl.url, ...(req.imageUrl.mime ? { mimeType: req.imageUrl.mime } : {}) } });
     return { role: t.role === 'assistant' ? 'model' : 'user', parts };
   });
   if (req.toolResult) {
@@ -258,6 +267,7 @@ export const gemini = {
 // Ollama /api/chat: messages with images (base64) and tool_calls (arguments as objects, no ids),
 // options.num_predict, the key as a Bearer header.
 function ollamaParams(req, stream) {
+  if (req.imageUrl) throw new NotExpressible('Ollama images are base64 data only: a remote image URL cannot be sent');
   const messages = [];
   if (req.system) messages.push({ role: 'system', content: req.system });
   req.turns.forEach((t, i) => {
@@ -315,8 +325,8 @@ function openrouterRequest(req) {
   if (req.system) messages.push({ role: 'system', content: req.system });
   req.turns.forEach((t, i) => {
     const last = i === req.turns.length - 1;
-    if (t.role === 'user' && last && req.image && !req.toolResult)
-      messages.push({ role: 'user', content: [{ type: 'text', text: t.text }, { type: 'image_url', imageUrl: { url: dataUrl(req.image) } }] });
+    if (t.role === 'user' && last && hasImage(req) && !req.toolResult)
+      messages.push({ role: 'user', content: [{ type: 'text', text: t.text }, { type: 'image_url', imageUrl: { url: imagePartUrl(req) } }] });
     else messages.push({ role: t.role, content: t.text });
   });
   if (req.toolResult) {
