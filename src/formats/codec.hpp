@@ -103,6 +103,12 @@ class Codec {
   // REQUIRES: `body` is the client's parsed JSON. Bad input gives kInvalidRequest naming the
   // field (param), in terms of the client's own protocol.
   virtual core::Result<Canonical> decode(const boost::json::value& body, const RouteParams& route) const = 0;
+  // What routing needs before any translation: op, model and stream, with `body` left null. The
+  // pipeline decodes fully only when a candidate needs the canonical request (not for a provider
+  // of the client's own protocol, which gets the client's bytes). The default decodes fully.
+  virtual core::Result<Canonical> peek(const boost::json::value& body, const RouteParams& route) const {
+    return decode(body, route);
+  }
   // True when upstream answers go to the client byte for byte (OpenAI-shaped protocols):
   // encode() and stream() are then never called.
   virtual bool relays_answer() const { return false; }

@@ -27,8 +27,10 @@ struct Job {
   const formats::Codec& codec;
   formats::Canonical canon;
   std::string canonical_bytes;  // serialize(canon.body) when !canon.same_bytes, once an OpenAI host needs it
-  boost::json::value* object = nullptr;  // what a rename mutates: the client's parsed body or canon.body
-  std::string_view bytes;                // the request as it goes upstream before any rename
+  // The canonical request: the client's parsed body (same_bytes) or canon.body; null when the
+  // request is never translated (every candidate speaks the client's protocol).
+  boost::json::value* object = nullptr;
+  std::string_view bytes;  // the request as it goes upstream before any rename
   // The client's own request, for a provider of the client's protocol (forwarded as it is).
   boost::json::value* client_object = nullptr;
   std::string_view client_bytes;

@@ -58,6 +58,7 @@ UpstreamBody own_body(const Job& job, const routing::Candidate& c) {
 
 core::Result<UpstreamBody> build_body(Job& job, const routing::Candidate& c, std::int64_t default_max_tokens) {
   if (same_protocol(job, c)) return own_body(job, c);
+  // REQUIRES: decoded (passthrough_only() was false, as it is whenever such a candidate exists).
   if (c.provider->codec) return native_body(job, c, default_max_tokens);
   if (!job.canon.same_bytes && job.bytes.empty()) {
     job.canonical_bytes = json::serialize(job.canon.body);
@@ -239,6 +240,25 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
 
 }  // namespace
 
+namespace {
+// True when every provider of the model and its fallbacks speaks the client's protocol natively
+// and none has capability limits: the request then goes upstream as the client sent it and is
+// never translated, so the pipeline skips decoding it (job.object stays null).
+bool passthrough_only(const routing::Catalog& catalog, const Job& job, std::string_view model) {
+  if (job.canon.same_bytes) return false;
+  auto untranslated = [&](std::string_view m) {
+    if (catalog.rule(m).declared_caps) return false;
+    for (const auto& c : catalog.candidates(m))
+      if (!same_protocol(job, c) || c.skipped_caps) return false;
+    return true;
+  };
+  if (!untranslated(model)) return false;
+  for (const auto& f : catalog.rule(model).fallbacks)
+    if (!untranslated(f)) return false;
+  return true;
+}
+}  // namespace
+
 std::string_view served_model(const routing::Catalog& catalog, const formats::Protocol& protocol,
                               std::string_view model) {
   if (!catalog.candidates(model).empty()) return model;
@@ -266,22 +286,15 @@ boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstrea
         ex,
         make_error(ErrorKind::kInvalidRequest, "Request body is not valid JSON: " + ec.message(), {}, "invalid_json"),
         protocol);
-  auto canon = route.codec.decode(parsed, route.params);
-  if (!canon) co_return co_await reply_error(ex, canon.error(), protocol);
-  Job job(protocol, route.codec, std::move(*canon));
+  auto head = route.codec.peek(parsed, route.params);
+  if (!head) co_return co_await reply_error(ex, head.error(), protocol);
+  Job job(protocol, route.codec, std::move(*head));
   job.started = started;
   job.client_object = &parsed;
   job.client_bytes = ex.body();
-  if (job.canon.same_bytes) {
-    job.object = &parsed;
-    job.bytes = ex.body();
-    job.ask_usage = job.canon.stream && !job.canon.include_usage;
-  } else {
-    job.object = &job.canon.body;  // (serialised by the first OpenAI-compatible candidate)
-  }
 
   auto catalog = gw.catalog.load();
-  auto model = served_model(*catalog, protocol, job.canon.model);
+  const std::string model(served_model(*catalog, protocol, job.canon.model));
   if (model.empty())
     co_return co_await reply_error(
         ex,
@@ -289,12 +302,25 @@ boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstrea
                    "The model '" + job.canon.model + "' does not exist or no enabled provider serves it", "model",
                    "model_not_found"),
         protocol);
-  unsigned required = job.object->is_object() ? oai::required_capabilities(job.object->as_object()) : 0;
+  unsigned required = 0;
+  if (!passthrough_only(*catalog, job, model)) {
+    if (!job.canon.same_bytes) {  // (a peek that was not already the whole decode)
+      auto canon = route.codec.decode(parsed, route.params);
+      if (!canon) co_return co_await reply_error(ex, canon.error(), protocol);
+      job.canon = std::move(*canon);
+    }
+    job.object = job.canon.same_bytes ? &parsed : &job.canon.body;
+    if (job.canon.same_bytes) {
+      job.bytes = ex.body();
+      job.ask_usage = job.canon.stream && !job.canon.include_usage;
+    }  // (else serialised by the first OpenAI-compatible candidate)
+    required = job.object->is_object() ? oai::required_capabilities(job.object->as_object()) : 0;
+  }
   if (auto gap = capability_gap(catalog->rule(model), required); !gap.empty())
     co_return co_await reply_error(
         ex,
-        make_error(ErrorKind::kInvalidRequest, "The model '" + std::string(model) + "' does not support: " + gap,
-                   "messages", "model_capability_missing"),
+        make_error(ErrorKind::kInvalidRequest, "The model '" + model + "' does not support: " + gap, "messages",
+                   "model_capability_missing"),
         protocol);
   co_await run_attempts(gw, ex, client, *caller, job, catalog.get(), model, required);
 }

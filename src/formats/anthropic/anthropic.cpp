@@ -40,6 +40,9 @@ class MessagesCodec final : public Codec {
   core::Result<Canonical> decode(const json::value& body, const RouteParams&) const override {
     return decode_request(body, true);
   }
+  core::Result<Canonical> peek(const json::value& body, const RouteParams&) const override {
+    return common::peek_model_and_stream(body, false);
+  }
   std::string encode(const json::object& answer, const AnswerContext& ctx, const Moment&) const override {
     return encode_message(answer, ctx);
   }

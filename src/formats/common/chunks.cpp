@@ -58,6 +58,18 @@ std::size_t delivered_chars(const json::object& chunk) {
   return n;
 }
 
+core::Result<Canonical> peek_model_and_stream(const json::value& body, bool stream_default) {
+  const auto* o = body.if_object();
+  auto model = o ? str(*o, "model") : std::string_view();
+  if (model.empty())
+    return core::make_error(core::ErrorKind::kInvalidRequest, "'model' must be a non-empty string", "model");
+  Canonical c;
+  c.model = std::string(model);
+  c.stream = stream_default;
+  if (const auto* s = o->if_contains("stream"); s && s->is_bool()) c.stream = s->get_bool();
+  return c;
+}
+
 json::object parse_arguments(std::string_view arguments) {
   auto first = arguments.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return {};

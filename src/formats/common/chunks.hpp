@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/usage.hpp"
+#include "formats/codec.hpp"
 
 namespace anygpt::formats::common {
 
@@ -62,6 +63,10 @@ struct UsageParts {
   std::int64_t cached_tokens = 0;
 };
 UsageParts usage_parts(const boost::json::object& answer);
+
+// The peek of a body-named model (`"model"`, a non-empty string, else kInvalidRequest naming it)
+// whose stream flag is `"stream"` (a bool; `stream_default` when absent or null).
+core::Result<Canonical> peek_model_and_stream(const boost::json::value& body, bool stream_default);
 
 // A rough prompt size of a canonical chat request for count-tokens routes: ceil(chars / 4) of
 // every text the model reads (message text, tool names/descriptions/schemas), plus 4 per message.

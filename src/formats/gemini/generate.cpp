@@ -23,6 +23,14 @@ class GenerateCodec final : public Codec {
     canonical.body = std::move(*request);
     return canonical;
   }
+  core::Result<Canonical> peek(const json::value&, const RouteParams& route) const override {
+    if (strip_model_prefix(route.model).empty())
+      return core::make_error(core::ErrorKind::kInvalidRequest, "the model name in the path is empty", "model");
+    Canonical canonical;
+    canonical.model = std::string(strip_model_prefix(route.model));
+    canonical.stream = route.stream;
+    return canonical;
+  }
   std::string encode(const json::object& answer, const AnswerContext& ctx, const Moment&) const override {
     return encode_answer(answer, ctx);
   }

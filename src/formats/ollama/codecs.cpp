@@ -1,5 +1,6 @@
 #include <boost/json.hpp>
 
+#include "formats/common/chunks.hpp"
 #include "formats/ollama/answer.hpp"
 #include "formats/ollama/ollama.hpp"
 #include "formats/ollama/request.hpp"
@@ -17,6 +18,10 @@ class TextCodec final : public Codec {
   TextCodec(Endpoint endpoint, Decode decoder) : endpoint_(endpoint), decode_(decoder) {}
 
   core::Result<Canonical> decode(const json::value& body, const RouteParams&) const override { return decode_(body); }
+  // (A body without "stream" streams: Ollama's default.)
+  core::Result<Canonical> peek(const json::value& body, const RouteParams&) const override {
+    return common::peek_model_and_stream(body, true);
+  }
   std::string encode(const json::object& answer, const AnswerContext& ctx, const Moment& now) const override {
     return encode_answer(endpoint_, answer, ctx, now);
   }
