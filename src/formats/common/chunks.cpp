@@ -85,7 +85,8 @@ void ToolCallAccumulator::add(const json::value& tool_calls) {
     if (!tc.is_object()) continue;
     const auto& o = tc.get_object();
     long long index = static_cast<long long>(slots_.size());
-    if (const auto* i = o.if_contains("index"); i && i->is_int64()) index = i->get_int64();
+    if (const auto* i = o.if_contains("index"); i && (i->is_int64() || i->is_uint64()))
+      index = i->is_int64() ? i->get_int64() : static_cast<long long>(i->get_uint64());
     std::size_t at = 0;
     while (at < slots_.size() && slots_[at] != index) ++at;
     if (at == slots_.size()) {

@@ -117,7 +117,7 @@ class NdjsonDecoder final : public StreamDecoder {
   bool started_ = false;
   bool delivered_ = false;  // text, reasoning or a tool call reached the client
   bool complete_ = false;
-  std::size_t calls_ = 0;  // tool calls so far: the next call's index
+  std::int64_t calls_ = 0;  // tool calls so far: the next call's index (signed, as OpenAI's "index")
   CallIds ids_;
 };
 
