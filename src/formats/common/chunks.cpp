@@ -14,6 +14,11 @@ const json::object* first_choice(const json::object& answer) {
   return c.is_object() ? &c.get_object() : nullptr;
 }
 
+const json::value* field(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && !v->is_null() ? v : nullptr;
+}
+
 std::string_view str(const json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
   if (!v || !v->is_string()) return {};

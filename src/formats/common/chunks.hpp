@@ -17,6 +17,9 @@ namespace anygpt::formats::common {
 // choices[0] of a chat.completion or chunk, or nullptr (missing, empty or not objects).
 const boost::json::object* first_choice(const boost::json::object& answer);
 
+// The value at `key`, or nullptr when absent or null (null means "not set" in OpenAI requests).
+const boost::json::value* field(const boost::json::object& o, std::string_view key);
+
 // A string field of `o`, or "" when absent, null or not a string.
 std::string_view str(const boost::json::object& o, std::string_view key);
 

@@ -12,14 +12,11 @@
 namespace anygpt::formats::gemini {
 namespace json = boost::json;
 
+using common::field;
+
 namespace {
 
 using MaybeError = std::optional<core::Error>;
-
-const json::value* field(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v && !v->is_null() ? v : nullptr;
-}
 
 struct NumberField {
   std::string_view from;  // canonical (OpenAI) name

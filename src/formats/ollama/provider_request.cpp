@@ -11,15 +11,11 @@
 namespace anygpt::formats::ollama {
 namespace json = boost::json;
 
+using common::field;
+
 namespace {
 
 using MaybeError = std::optional<core::Error>;
-
-// The value at `key`, or nullptr when absent or null (null means "not set" in OpenAI requests).
-const json::value* field(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v && !v->is_null() ? v : nullptr;
-}
 
 bool all_strings(const json::value& v) {
   return v.is_array() &&
