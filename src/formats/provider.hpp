@@ -44,6 +44,24 @@ class StreamDecoder {
   virtual bool complete() const = 0;
 };
 
+// Watches a provider's stream that goes to a client of the same protocol byte for byte: learns
+// what the relay needs (usage, in-band errors, the end signal, how much text went by) and parses
+// in full only the events that carry usage, errors or the end; the rest get one SAX pass.
+// Owned by one relay; single-threaded.
+class StreamWatcher {
+ public:
+  virtual ~StreamWatcher() = default;
+  // The same error contract as StreamDecoder::feed.
+  virtual std::optional<core::Error> feed(std::string_view bytes) = 0;
+  // The same end signal as StreamDecoder::complete.
+  virtual bool complete() const = 0;
+  // The usage the provider reported, once the stream is complete (present == false: none, or not
+  // complete: a broken stream is billed by what was delivered, as with a decoder).
+  virtual core::Usage usage() const = 0;
+  // Code points of the text and tool-call arguments that went by (billing without usage).
+  virtual std::size_t delivered_chars() const = 0;
+};
+
 // One provider protocol. Immutable; shared by every request.
 class ProviderCodec {
  public:
@@ -60,6 +78,8 @@ class ProviderCodec {
   // kUpstreamError when it is not the protocol's answer.
   virtual core::Result<boost::json::object> decode_answer(std::string_view body, const UpstreamCall& call) const = 0;
   virtual std::unique_ptr<StreamDecoder> stream_decoder(const UpstreamCall& call) const = 0;
+  // For a stream relayed untouched to a client of this same protocol.
+  virtual std::unique_ptr<StreamWatcher> stream_watcher(const UpstreamCall& call) const = 0;
   // The usage of a 2xx answer that goes to a client of this same protocol untouched, read
   // without translating the answer; nullopt when the body is not the protocol's answer.
   virtual std::optional<core::Usage> answer_usage(std::string_view body, const UpstreamCall& call) const = 0;

@@ -347,7 +347,9 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
   const bool raw = relays_bytes(a);
   if (!raw || upstream) encoder = a.job.codec.stream(answer_context(a, ex));
   std::unique_ptr<formats::StreamDecoder> decoder;
-  if (upstream) decoder = upstream->stream_decoder(upstream_call(a));
+  std::unique_ptr<formats::StreamWatcher> watcher;
+  if (upstream && raw) watcher = upstream->stream_watcher(upstream_call(a));
+  if (upstream && !raw) decoder = upstream->stream_decoder(upstream_call(a));
   server::Headers headers;
   if (a.caller.key->is_admin()) headers.emplace_back("x-anygpt-provider", a.c.provider->provider.id);
   rep.answered = true;
@@ -359,7 +361,7 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
     rep.obs.outcome = routing::Outcome::kNeutral;
     co_return rep;
   }
-  RelayTarget target{a.job.canon.include_usage, raw, encoder.get(), decoder.get(), a.job.started};
+  RelayTarget target{a.job.canon.include_usage, encoder.get(), decoder.get(), watcher.get(), a.job.started};
   auto end = co_await relay_events(ex, stream, target, a.c.provider->provider.id);
   auto finished = Clock::now();
   // Bill what the provider reported, or else what the client actually received.

@@ -85,18 +85,37 @@ struct Relay {
   bool decode(std::string_view bytes, std::string& out) {
     chunks.clear();
     auto err = target.decoder->feed(bytes, chunks);
-    if (target.raw) out.append(bytes.data(), bytes.size());
     for (const auto& chunk : chunks) {
       end.delivered_chars += formats::common::delivered_chars(chunk);
       auto u = oai::usage_from(chunk);
       if (u.present) end.usage = u;
-      if (!target.raw) target.encoder->chunk(chunk, now(), out);
+      target.encoder->chunk(chunk, now(), out);
     }
-    if (!err) return true;
-    end.error = std::move(*err);
+    return !err || upstream_failed(std::move(*err));
+  }
+
+  // A native upstream's bytes to a client of its own protocol, as they are, past the watcher.
+  // False when the stream carried an in-band error (end.error set).
+  bool watch(std::string_view bytes, std::string& out) {
+    auto err = target.watcher->feed(bytes);
+    out.append(bytes.data(), bytes.size());
+    return !err || upstream_failed(std::move(*err));
+  }
+
+  bool upstream_failed(core::Error err) {
+    end.error = std::move(err);
     end.error.message =
         "Provider '" + std::string(provider_id) + "' reported an error mid-stream: " + end.error.message;
     return false;
+  }
+
+  // The end as the relay leaves it, with what a watcher learned.
+  StreamEnd result() {
+    if (target.watcher) {
+      end.usage = target.watcher->usage();
+      end.delivered_chars = target.watcher->delivered_chars();
+    }
+    return end;
   }
 
   // The complete OpenAI SSE events buffered in `splitter`, passed through or translated. False
@@ -156,20 +175,21 @@ boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::S
     if (!piece) {
       if (ex.client_gone()) {
         relay.end.kind = StreamEnd::Kind::kClientGone;
-        co_return relay.end;
+        co_return relay.result();
       }
       auto err = piece.error();
       err.message = "Provider '" + std::string(provider_id) + "' stream failed after it started: " + err.message;
       std::string event = relay.broken_event(std::move(err));
       co_await ex.write_chunk(event);
-      co_return relay.end;
+      co_return relay.result();
     }
     if (piece->empty()) break;
     if (!relay.end.first_event) relay.end.first_event = routing::Clock::now();
     out.clear();
     bool broken = false;
-    if (target.decoder) {
-      if (!relay.decode(*piece, out)) {
+    if (target.decoder || target.watcher) {
+      const bool ok = target.watcher ? relay.watch(*piece, out) : relay.decode(*piece, out);
+      if (!ok) {
         out += relay.broken_event(relay.end.error);
         broken = true;
       }
@@ -181,22 +201,22 @@ boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::S
       const bool written = co_await ex.write_chunk(out);
       if (!written) {
         relay.end.kind = StreamEnd::Kind::kClientGone;
-        co_return relay.end;
+        co_return relay.result();
       }
     }
-    if (broken) co_return relay.end;
+    if (broken) co_return relay.result();
   }
-  if (target.decoder && !target.decoder->complete()) {
+  const bool ended = target.watcher ? target.watcher->complete() : !target.decoder || target.decoder->complete();
+  if (!ended) {
     auto err = core::make_error(core::ErrorKind::kUpstreamError,
                                 "Provider '" + std::string(provider_id) + "' stream ended before its end signal");
     std::string event = relay.broken_event(std::move(err));
     co_await ex.write_chunk(event);
-    co_return relay.end;
+    co_return relay.result();
   }
   // The provider ended the body cleanly: the answer is complete even without its [DONE].
   out.clear();
-  const bool relayed_end = target.raw && target.decoder;  // the upstream's own end events went through
-  if (target.encoder && !relayed_end)
+  if (target.encoder && !target.watcher)  // a watched stream's own end events went through
     target.encoder->finish(relay.final_usage(), relay.now(), out);
   else if (!target.encoder && !relay.done_seen)
     out = "data: [DONE]\n\n";
@@ -204,7 +224,7 @@ boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::S
     const bool written = co_await ex.write_chunk(out);
     if (!written) relay.end.kind = StreamEnd::Kind::kClientGone;
   }
-  co_return relay.end;
+  co_return relay.result();
 }
 
 json::object completion_as_chunk(const json::object& completion) {

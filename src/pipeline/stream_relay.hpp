@@ -28,14 +28,14 @@ struct StreamEnd {
 // required: a body that stops before it is a broken stream). encoder == nullptr: OpenAI SSE to
 // the client as it is (the usage-only chunk only when include_usage; a missing [DONE] added);
 // otherwise every chunk goes to the encoder, and its finish() or fail() ends the stream.
-// raw: a native upstream of the client's own protocol: its bytes go to the client as they are
-// (the decoder still reads them, for usage and the end signal; the encoder only renders a
-// failure). REQUIRES: an encoder when there is a decoder.
+// watcher (instead of a decoder): a native upstream of the client's own protocol: its bytes go
+// to the client as they are, the watcher reads usage, errors and the end signal from them, and
+// the encoder only renders a failure. REQUIRES: an encoder when there is a decoder or a watcher.
 struct RelayTarget {
   bool include_usage = false;
-  bool raw = false;
   formats::StreamEncoder* encoder = nullptr;
   formats::StreamDecoder* decoder = nullptr;
+  formats::StreamWatcher* watcher = nullptr;
   routing::Clock::time_point started;  // when the request arrived (encoders' durations)
 };
 

@@ -689,6 +689,23 @@ describe('native upstreams', () => {
   // 3. Same protocol at both ends: the body goes upstream unchanged but for the model's name, and
   // the answer and the stream come back as the mock sent them. The mock's per-call ids and times
   // (msg_mock_<n>, toolu_mock_<n>, responseId mock-<n>, created_at) are masked before comparing.
+  // The key's token usage as the gateway counted it.
+  const tokensUsed = async () => (await (await fetch(`${gw.url}/v1/keys/me`, { headers: { authorization: `Bearer ${CLIENT}` } })).json()).usage.token_usage;
+  // The total tokens a native stream reports (Anthropic: message_start input + the last
+  // message_delta output; Gemini: the last usageMetadata; Ollama: the done line's counts).
+  const streamedTotal = (pv, text) => {
+    const events = pv === 'ollama' ? text.split('\n').filter(Boolean).map((l) => JSON.parse(l))
+      : text.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => JSON.parse(l.slice(5)));
+    if (pv === 'anthropic') {
+      const u = events.find((e) => e.type === 'message_start').message.usage;
+      const out = events.filter((e) => e.type === 'message_delta').at(-1).usage.output_tokens;
+      return u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + out;
+    }
+    if (pv === 'gemini') return events.filter((e) => e.usageMetadata).at(-1).usageMetadata.totalTokenCount;
+    const done = events.find((e) => e.done);
+    return done.prompt_eval_count + done.eval_count;
+  };
+
   describe('passthrough', () => {
     const G = 'same-protocol passthrough';
     const mask = (s) => s.replace(/(msg|toolu)_mock_\d+/g, '$1_mock_N').replace(/"responseId":"mock-\d+"/g, '"responseId":"mock-N"')
@@ -764,6 +781,13 @@ describe('native upstreams', () => {
         const { body, rec, text, want } = await roundTrip(true);
         assert.deepEqual(rec.bodyJson, k.upstream(body), `upstream body: ${rec.body}`);
         assert.equal(mask(text), mask(want));
+      });
+      cell(G, 'stream: billed by the usage the provider reported', col, async () => {
+        const before = await tokensUsed();
+        const { want } = await roundTrip(true);
+        const reported = streamedTotal(pv, want);
+        assert.ok(reported > 0, `the provider's stream reports usage: ${want.slice(-300)}`);
+        assert.equal(await tokensUsed(), before + reported);
       });
     }
     // The mock has no way to produce a thinking block or safety ratings in an answer: the answer

@@ -29,6 +29,7 @@ class FakeCodec final : public formats::ProviderCodec {
     return boost::json::object{};
   }
   std::unique_ptr<formats::StreamDecoder> stream_decoder(const formats::UpstreamCall&) const override { return {}; }
+  std::unique_ptr<formats::StreamWatcher> stream_watcher(const formats::UpstreamCall&) const override { return {}; }
   std::optional<anygpt::core::Usage> answer_usage(std::string_view, const formats::UpstreamCall&) const override {
     return std::nullopt;
   }

@@ -27,6 +27,10 @@ class MessagesProvider final : public ProviderCodec {
     return make_messages_stream_decoder(call);
   }
 
+  std::unique_ptr<StreamWatcher> stream_watcher(const UpstreamCall&) const override {
+    return make_messages_stream_watcher();
+  }
+
   // {"type":"error","error":{"type","message"}} -> message.
   std::optional<core::Usage> answer_usage(std::string_view body, const UpstreamCall&) const override {
     auto usage = openai::top_level_object(body, "usage");

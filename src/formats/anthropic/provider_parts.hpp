@@ -33,6 +33,10 @@ core::Result<std::string> encode_messages_request(const boost::json::object& cha
 core::Result<boost::json::object> decode_message(std::string_view body, const UpstreamCall& call);
 
 std::unique_ptr<StreamDecoder> make_messages_stream_decoder(const UpstreamCall& call);
+std::unique_ptr<StreamWatcher> make_messages_stream_watcher();
+
+// The failure an `event: error` carries (overloaded_error: kUpstreamUnavailable, else kUpstreamError).
+core::Error stream_error(const boost::json::object& event);
 
 // OpenAI's finish_reason for an Anthropic stop_reason: max_tokens and
 // model_context_window_exceeded -> length, tool_use -> tool_calls, refusal -> content_filter,

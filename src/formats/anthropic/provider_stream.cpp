@@ -65,18 +65,6 @@ class MessagesStreamDecoder final : public StreamDecoder {
     return std::nullopt;
   }
 
-  static core::Error stream_error(const json::object& o) {
-    const auto* e = o.if_contains("error");
-    const json::object none;
-    const auto& error = e && e->is_object() ? e->get_object() : none;
-    auto type = common::str(error, "type");
-    auto message = common::str(error, "message");
-    auto kind = type == "overloaded_error" ? core::ErrorKind::kUpstreamUnavailable : core::ErrorKind::kUpstreamError;
-    return core::make_error(kind,
-                            message.empty() ? "anthropic stream error " + std::string(type) : std::string(message), "",
-                            std::string(type));
-  }
-
   std::optional<core::Error> on_start(const json::object& o, std::vector<json::object>& chunks) {
     const auto* m = o.if_contains("message");
     if (started_ || !m || !m->is_object())
@@ -184,6 +172,17 @@ class MessagesStreamDecoder final : public StreamDecoder {
 };
 
 }  // namespace
+
+core::Error stream_error(const json::object& event) {
+  const auto* e = event.if_contains("error");
+  const json::object none;
+  const auto& error = e && e->is_object() ? e->get_object() : none;
+  auto type = common::str(error, "type");
+  auto message = common::str(error, "message");
+  auto kind = type == "overloaded_error" ? core::ErrorKind::kUpstreamUnavailable : core::ErrorKind::kUpstreamError;
+  return core::make_error(kind, message.empty() ? "anthropic stream error " + std::string(type) : std::string(message),
+                          "", std::string(type));
+}
 
 std::unique_ptr<StreamDecoder> make_messages_stream_decoder(const UpstreamCall& call) {
   return std::make_unique<MessagesStreamDecoder>(call);

@@ -37,13 +37,11 @@ std::string message_text(const json::object& message) {
   return text;
 }
 
-namespace {
 std::size_t code_points(std::string_view s) {
   std::size_t n = 0;
   for (unsigned char ch : s) n += (ch & 0xC0) != 0x80 ? 1 : 0;
   return n;
 }
-}  // namespace
 
 std::size_t delivered_chars(const json::object& chunk) {
   std::size_t n = 0;

@@ -27,6 +27,9 @@ std::string_view str(const boost::json::object& o, std::string_view key);
 // joined; its refusal when that is empty.
 std::string message_text(const boost::json::object& message);
 
+// UTF-8 code points of `s` (continuation bytes not counted).
+std::size_t code_points(std::string_view s);
+
 // Code points of the text a canonical chunk delivers (content, refusal, reasoning, tool-call
 // arguments): what a broken stream is billed by when the provider reported no usage.
 std::size_t delivered_chars(const boost::json::object& chunk);

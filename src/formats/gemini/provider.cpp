@@ -38,6 +38,7 @@ class GeminiProvider final : public ProviderCodec {
   std::unique_ptr<StreamDecoder> stream_decoder(const UpstreamCall& call) const override {
     return make_stream_decoder(call.model);
   }
+  std::unique_ptr<StreamWatcher> stream_watcher(const UpstreamCall&) const override { return make_stream_watcher(); }
 
   std::optional<core::Usage> answer_usage(std::string_view body, const UpstreamCall&) const override {
     auto metadata = openai::top_level_object(body, "usageMetadata");

@@ -67,7 +67,16 @@ std::string_view block_reason(const boost::json::object& response);
 core::Result<boost::json::object> chat_answer(std::string_view body, std::string_view model);
 core::Result<boost::json::object> embeddings_answer(std::string_view body, std::string_view model);
 
+// One stream event's data parsed into `storage`: a GenerateContentResponse object, or the event's
+// in-band error, or kUpstreamError for data that is not a JSON object.
+core::Result<boost::json::value> read_stream_event(std::string_view data, boost::json::storage_ptr storage);
+// The candidates of one stream event ([] when it has none); kUpstreamError for candidates that are
+// not an array or a candidate read_candidate refuses.
+core::Result<std::vector<CandidateView>> event_candidates(const boost::json::object& response);
+
 // The decoder of a streamGenerateContent?alt=sse body.
 std::unique_ptr<StreamDecoder> make_stream_decoder(std::string_view model);
+// The watcher of one relayed untouched to a Gemini client.
+std::unique_ptr<StreamWatcher> make_stream_watcher();
 
 }  // namespace anygpt::formats::gemini

@@ -64,12 +64,9 @@ MaybeError SseDecoder::on_event(std::string_view event, Chunks& chunks) {
   if (data.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::nullopt;
   unsigned char block[4096];  // events are small: the DOM lives on the stack, chunks get their own storage
   json::monotonic_resource arena(block, sizeof block);
-  json::error_code ec;
-  auto v = json::parse(data, ec, &arena);
-  if (ec) return malformed("a stream event that is not JSON (" + ec.message() + ")");
-  if (const auto* e = error_object(v)) return upstream_error(*e);
-  if (!v.is_object()) return malformed("a stream event that is not a JSON object");
-  return on_response(v.get_object(), chunks);
+  auto v = read_stream_event(data, &arena);
+  if (!v) return v.error();
+  return on_response(v->get_object(), chunks);
 }
 
 MaybeError SseDecoder::on_response(const json::object& response, Chunks& chunks) {
@@ -80,15 +77,10 @@ MaybeError SseDecoder::on_response(const json::object& response, Chunks& chunks)
   const auto* u = response.if_contains("usageMetadata");
   if (u && u->is_object()) usage_ = usage_from_metadata(u->get_object());
   bool was_complete = complete_;
-  const auto* candidates = response.if_contains("candidates");
-  if (candidates && !candidates->is_array()) return malformed("stream candidates that are not an array");
-  if (candidates && !candidates->get_array().empty()) {
-    const auto& list = candidates->get_array();
-    for (std::size_t k = 0; k < list.size(); ++k) {
-      auto c = read_candidate(list[k], k);
-      if (!c) return c.error();
-      on_candidate(*c, chunks);
-    }
+  auto candidates = event_candidates(response);
+  if (!candidates) return candidates.error();
+  if (!candidates->empty()) {
+    for (const auto& c : *candidates) on_candidate(c, chunks);
     complete_ = std::all_of(choices_.begin(), choices_.end(), [](const Choice& c) { return c.finished; });
   } else if (!block_reason(response).empty()) {
     finish(choice(0, chunks), "content_filter", chunks);
@@ -158,6 +150,29 @@ json::object SseDecoder::envelope() const {
 }
 
 }  // namespace
+
+core::Result<json::value> read_stream_event(std::string_view data, json::storage_ptr storage) {
+  json::error_code ec;
+  auto v = json::parse(data, ec, std::move(storage));
+  if (ec) return malformed("a stream event that is not JSON (" + ec.message() + ")");
+  if (const auto* e = error_object(v)) return upstream_error(*e);
+  if (!v.is_object()) return malformed("a stream event that is not a JSON object");
+  return v;
+}
+
+core::Result<std::vector<CandidateView>> event_candidates(const json::object& response) {
+  std::vector<CandidateView> out;
+  const auto* candidates = response.if_contains("candidates");
+  if (!candidates) return out;
+  if (!candidates->is_array()) return malformed("stream candidates that are not an array");
+  const auto& list = candidates->get_array();
+  for (std::size_t k = 0; k < list.size(); ++k) {
+    auto c = read_candidate(list[k], k);
+    if (!c) return c.error();
+    out.push_back(std::move(*c));
+  }
+  return out;
+}
 
 std::unique_ptr<StreamDecoder> make_stream_decoder(std::string_view model) {
   return std::make_unique<SseDecoder>(model);

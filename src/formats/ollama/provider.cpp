@@ -32,6 +32,7 @@ class OllamaProvider final : public ProviderCodec {
   std::unique_ptr<StreamDecoder> stream_decoder(const UpstreamCall& call) const override {
     return make_ndjson_decoder(call.model);
   }
+  std::unique_ptr<StreamWatcher> stream_watcher(const UpstreamCall&) const override { return make_ndjson_watcher(); }
 
   // Ollama errors are {"error": "<message>"}.
   // (Ollama's counts are top-level numbers of a small answer: read by decoding it.)

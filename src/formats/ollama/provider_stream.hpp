@@ -15,5 +15,7 @@ namespace anygpt::formats::ollama {
 // the finish chunk and the usage-only chunk. An {"error"} line is returned as kUpstreamError.
 // `model` names the chunks when the lines carry no "model".
 std::unique_ptr<StreamDecoder> make_ndjson_decoder(std::string_view model);
+// The watcher of one relayed untouched to an Ollama client (same end, errors and usage).
+std::unique_ptr<StreamWatcher> make_ndjson_watcher();
 
 }  // namespace anygpt::formats::ollama

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "formats/anthropic/provider.hpp"
+#include "stream_agreement.hpp"
 
 using namespace anygpt;
 using namespace anygpt::formats;
@@ -63,8 +64,10 @@ struct StreamRun {
   bool own_storage = true;  // every chunk uses the default storage
 };
 
-// Feeds `sse` in pieces of `step` bytes (0: whole), or split once at `split` when given.
+// Feeds `sse` in pieces of `step` bytes (0: whole), or split once at `split` when given. A whole
+// stream is also watched: the same-protocol watcher must agree with the decoder on it.
 StreamRun run_stream(std::string_view sse, std::size_t step, std::size_t split = std::string_view::npos) {
+  if (step == 0 && split == std::string_view::npos) agreement::expect_agreement(codec(), chat_call(true), sse);
   auto decoder = codec().stream_decoder(chat_call(true));
   StreamRun run;
   std::vector<std::string_view> pieces;
@@ -549,18 +552,31 @@ TEST(AnthropicProviderStream, InBandErrors) {
 TEST(AnthropicProviderStream, MalformedEventsAreUpstreamErrors) {
   for (const auto& sse :
        {kStart + "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\n\n", kStart + "data: [1]\n\n",
-        kTextStart, kStart + kStart,
-        kStart +
-            event("content_block_delta",
-                  R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{"}})"),
-        kStart + event("content_block_start", R"({"type":"content_block_start","index":"0"})"),
-        kStart + event("content_block_start",
-                       R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","input":{}}})"),
-        event("message_stop", R"({"type":"message_stop"})")}) {
+        kTextStart, kStart + kStart, event("message_stop", R"({"type":"message_stop"})")}) {
     auto run = run_stream(sse, 0);
     ASSERT_TRUE(run.error) << sse;
     EXPECT_EQ(run.error->kind, ErrorKind::kUpstreamError) << sse;
     EXPECT_FALSE(run.complete);
+  }
+}
+
+// Content blocks the decoder cannot translate fail a translated stream; a client of the same
+// protocol receives them as they are and judges them itself (the watcher reads only order,
+// usage, errors and the end).
+TEST(AnthropicProviderStream, BlocksTheDecoderCannotTranslateAreLeftToSameProtocolClients) {
+  for (const auto& sse :
+       {kStart +
+            event("content_block_delta",
+                  R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{"}})"),
+        kStart + event("content_block_start", R"({"type":"content_block_start","index":"0"})"),
+        kStart + event("content_block_start",
+                       R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","input":{}}})")}) {
+    auto run = run_stream(sse, 1);
+    ASSERT_TRUE(run.error) << sse;
+    EXPECT_EQ(run.error->kind, ErrorKind::kUpstreamError) << sse;
+    auto watched = agreement::watched(codec(), chat_call(true), {sse});
+    EXPECT_FALSE(watched.error) << sse;
+    EXPECT_FALSE(watched.complete);
   }
 }
 

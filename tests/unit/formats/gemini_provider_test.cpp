@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "formats/gemini/provider.hpp"
+#include "stream_agreement.hpp"
 
 using namespace anygpt;
 using namespace anygpt::formats;
@@ -92,7 +93,9 @@ StreamRun run_stream(const std::vector<std::string_view>& pieces) {
   return run;
 }
 
+// A whole body is also watched: the same-protocol watcher must agree with the decoder on it.
 StreamRun run_stream(std::string_view body) {
+  agreement::expect_agreement(codec(), kStream, body);
   return run_stream(std::vector<std::string_view>{body});
 }
 

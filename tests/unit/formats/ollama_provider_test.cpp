@@ -8,6 +8,7 @@
 
 #include "formats/ollama/provider.hpp"
 #include "formats/ollama/provider_answer.hpp"
+#include "stream_agreement.hpp"
 
 using namespace anygpt;
 using namespace anygpt::formats;
@@ -81,8 +82,10 @@ struct Fed {
   bool complete = false;
 };
 
-// Feeds `bytes` in pieces of `piece` bytes (stopping at the first error).
+// Feeds `bytes` in pieces of `piece` bytes (stopping at the first error). A whole body is also
+// watched: the same-protocol watcher must agree with the decoder on it.
 Fed feed(std::string_view bytes, std::size_t piece) {
+  if (piece >= bytes.size()) agreement::expect_agreement(codec(), chat_call(true), bytes);
   auto d = codec().stream_decoder(chat_call(true));
   Fed out;
   for (std::size_t at = 0; at < bytes.size() && !out.error; at += piece)
