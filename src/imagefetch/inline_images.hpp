@@ -35,8 +35,8 @@ struct RemoteImage {
 // Data URLs, other schemes and other parts are not listed.
 std::vector<RemoteImage> remote_images(boost::json::object& request);
 
-// PURE. False when a request's bytes cannot hold a remote image URL (no "image_url", no "http"):
-// most requests are spared the walk.
+// PURE. False when a request's bytes cannot hold a remote image URL (no "image_url" or no "http",
+// and no JSON \u escape that could spell them): most requests are spared the walk.
 bool may_hold_remote_images(std::string_view body);
 
 // PURE. Sets `v` to the string "data:<mime>;base64,<bytes in standard base64>", written in place
