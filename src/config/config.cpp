@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <vector>
 
@@ -57,6 +58,49 @@ Var string_var(const char* name, const char* def, const char* help, std::string 
                c.*field = v;
                return std::optional<std::string>{};
              }};
+}
+
+// A header value or URL from the environment: printable, no CR/LF (it goes into request heads).
+std::optional<std::string> header_safe(const std::string& v) {
+  for (char c : v)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::string("must not contain control characters");
+  return std::nullopt;
+}
+
+// A comma list, trimmed and lower-cased, empty entries dropped; each entry checked by `check`.
+Var list_var(const char* name, const char* def, const char* help, std::vector<std::string> Config::*field,
+             std::optional<std::string> (*check)(std::string&)) {
+  return Var{name, def, help, [field, check](Config& c, const std::string& v) -> std::optional<std::string> {
+               std::vector<std::string> out;
+               std::size_t start = 0;
+               while (start <= v.size()) {
+                 auto comma = v.find(',', start);
+                 if (comma == std::string::npos) comma = v.size();
+                 std::string entry(v, start, comma - start);
+                 start = comma + 1;
+                 while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t')) entry.erase(0, 1);
+                 while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) entry.pop_back();
+                 for (auto& ch : entry) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                 if (entry.empty()) continue;
+                 if (auto err = check(entry)) return "'" + entry + "': " + *err;
+                 out.push_back(std::move(entry));
+               }
+               c.*field = std::move(out);
+               return std::nullopt;
+             }};
+}
+
+std::optional<std::string> image_protocol(std::string& p) {
+  if (!p.empty() && p.back() == ':') p.pop_back();  // the original's form ("https:")
+  if (p != "http" && p != "https") return std::string("only http and https images can be fetched");
+  return std::nullopt;
+}
+
+std::optional<std::string> image_host(std::string& h) {
+  if (h.find('*') != std::string::npos)
+    return std::string("no wildcards: '.example.com' matches it and its subdomains");
+  if (h.find_first_of("/@ ") != std::string::npos) return std::string("a host name or address, not a URL");
+  return std::nullopt;
 }
 
 const std::vector<Var>& vars() {
@@ -150,6 +194,64 @@ const std::vector<Var>& vars() {
               &Config::disable_provider_after_models, 1, 100000),
       int_var("MODEL_CAPS_REFRESH_MS", "5000", "how often models.json is re-read and provider counts refreshed, ms",
               &Config::model_caps_refresh_ms, 1000, 86400000),
+      bool_var("IMAGE_FETCH_INLINE",
+               "fetch http(s) image URLs of chat requests and send them upstream as data URLs (docs/IMAGE_FETCH.md)",
+               &Config::image_fetch_inline, "false"),
+      int_var("IMAGE_FETCH_TIMEOUT_MS", "15000", "deadline of one image fetch over all its redirects and its body, ms",
+              &Config::image_fetch_timeout_ms, 100, 600000),
+      int_var("IMAGE_FETCH_MAX_BYTES", "8388608", "largest image fetched, bytes (enforced while it streams in)",
+              &Config::image_fetch_max_bytes, 1024, 64LL * 1024 * 1024),
+      int_var("IMAGE_FETCH_MAX_REDIRECTS", "3", "redirects an image fetch follows (each hop checked again)",
+              &Config::image_fetch_max_redirects, 0, 20),
+      bool_var("IMAGE_FETCH_ALLOW_PRIVATE", "also fetch from private, loopback, link-local and reserved addresses",
+               &Config::image_fetch_allow_private, "false"),
+      bool_var("IMAGE_FETCH_FORWARD_AUTH",
+               "send the request's IMAGE_FETCH_AUTH_HEADER value to the image URL's own host as Authorization "
+               "(never the anygpt key)",
+               &Config::image_fetch_forward_auth, "false"),
+      Var{"IMAGE_FETCH_AUTH_HEADER", "x-image-fetch-authorization",
+          "the request header whose value IMAGE_FETCH_FORWARD_AUTH forwards",
+          [](Config& c, const std::string& v) -> std::optional<std::string> {
+            std::string name = v;
+            for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
+              return "'" + v + "' is not a header name";
+            if (name == "authorization" || name == "x-api-key" || name == "api-key" || name == "x-goog-api-key")
+              return "'" + v + "' carries anygpt keys: name a header of its own";
+            c.image_fetch_auth_header = std::move(name);
+            return std::nullopt;
+          }},
+      list_var("IMAGE_FETCH_ALLOWED_PROTOCOLS", "http,https", "schemes of image URLs that are fetched (comma list)",
+               &Config::image_fetch_allowed_protocols, image_protocol),
+      list_var("IMAGE_FETCH_ALLOWED_HOSTS", "(unset: any)",
+               "image hosts that may be fetched (comma list; '.example.com' = it and its subdomains)",
+               &Config::image_fetch_allowed_hosts, image_host),
+      Var{"IMAGE_FETCH_USER_AGENT", "(a desktop Chrome's)", "User-Agent of image fetches",
+          [](Config& c, const std::string& v) {
+            if (auto err = header_safe(v)) return err;
+            c.image_fetch_user_agent = v;
+            return std::optional<std::string>{};
+          }},
+      Var{"IMAGE_FETCH_REFERER", "(unset)",
+          "Referer of image fetches (an http(s) URL; a request's x-image-fetch-referer or x-image-referer wins)",
+          [](Config& c, const std::string& v) -> std::optional<std::string> {
+            if (auto err = header_safe(v)) return err;
+            if (!v.empty() && !v.starts_with("http://") && !v.starts_with("https://"))
+              return "'" + v + "' is not an http(s) URL";
+            c.image_fetch_referer = v;
+            return std::nullopt;
+          }},
+      int_var("IMAGE_FETCH_MAX_IMAGES", "8", "distinct image URLs inlined per request", &Config::image_fetch_max_images,
+              1, 256),
+      int_var("IMAGE_FETCH_MAX_CONCURRENCY", "16", "image fetches in flight at once, process-wide",
+              &Config::image_fetch_max_concurrency, 1, 10000),
+      Var{"IMAGE_FETCH_ON_FAILURE", "reject",
+          "reject (400 naming the host and the reason) | keep (leave the URL for the provider)",
+          [](Config& c, const std::string& v) -> std::optional<std::string> {
+            if (v != "reject" && v != "keep") return "'" + v + "' is not one of reject, keep";
+            c.image_fetch_keep_failed = v == "keep";
+            return std::nullopt;
+          }},
       int_var("MAX_BODY_LENGTH", "52428800", "largest accepted request body, bytes (413 above)",
               &Config::max_body_bytes, 1024, 1LL << 32),
       int_var("FLUSH_INTERVAL_MS", "1000", "how often usage is flushed to the data files, ms",
@@ -224,6 +326,9 @@ core::Result<Config> load_config(const EnvLookup& env) {
     if (auto err = var.apply(cfg, *value))
       return make_error(ErrorKind::kInvalidRequest, std::string(var.name) + ": " + *err, var.name);
   }
+  if (cfg.image_fetch_allowed_protocols.empty())
+    return make_error(ErrorKind::kInvalidRequest, "IMAGE_FETCH_ALLOWED_PROTOCOLS: must name http and/or https",
+                      "IMAGE_FETCH_ALLOWED_PROTOCOLS");
   if (cfg.routing_budget_ms == 0) cfg.routing_budget_ms = cfg.upstream_timeout_ms;
   if (cfg.breaker_max_cooldown_ms < cfg.breaker_cooldown_ms)
     return make_error(ErrorKind::kInvalidRequest, "BREAKER_MAX_COOLDOWN_MS: must be >= BREAKER_COOLDOWN_MS",

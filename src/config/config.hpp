@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -54,6 +55,23 @@ struct Config {
   std::string redis_error_log_key = "api:error_logs";
   std::int64_t redis_error_log_max_entries = 1000;
   std::int64_t error_log_max_bytes = 10LL * 1024 * 1024;  // logs/api-error.jsonl rotation size
+
+  // Image URL inlining (IMAGE_FETCH_*; docs/IMAGE_FETCH.md).
+  bool image_fetch_inline = false;              // off: anygpt fetches nothing on a caller's behalf unless asked
+  std::int64_t image_fetch_timeout_ms = 15000;  // one deadline per image over every hop
+  std::int64_t image_fetch_max_bytes = 8LL * 1024 * 1024;  // per image, enforced while it streams in
+  int image_fetch_max_redirects = 3;
+  bool image_fetch_allow_private = false;
+  bool image_fetch_forward_auth = false;  // forward the client's image_fetch_auth_header as Authorization
+  std::string image_fetch_auth_header = "x-image-fetch-authorization";
+  std::vector<std::string> image_fetch_allowed_protocols{"http", "https"};
+  std::vector<std::string> image_fetch_allowed_hosts;  // empty = any; ".example.com" = it and subdomains
+  std::string image_fetch_user_agent =
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36";
+  std::string image_fetch_referer;       // "" = none
+  int image_fetch_max_images = 8;        // distinct image URLs inlined per request
+  int image_fetch_max_concurrency = 16;  // image fetches in flight, process-wide
+  bool image_fetch_keep_failed = false;  // IMAGE_FETCH_ON_FAILURE=keep: leave failing URLs for the provider
 
   std::int64_t max_body_bytes = 50LL * 1024 * 1024;
   std::int64_t flush_interval_ms = 1000;

@@ -10,6 +10,7 @@
 #include "core/log.hpp"
 #include "formats/openai/capabilities.hpp"
 #include "pipeline/attempt.hpp"
+#include "pipeline/image_inlining.hpp"
 #include "routing/plan.hpp"
 
 namespace anygpt::pipeline {
@@ -322,6 +323,8 @@ boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstrea
         make_error(ErrorKind::kInvalidRequest, "The model '" + model + "' does not support: " + gap, "messages",
                    "model_capability_missing"),
         protocol);
+  auto image_error = co_await inline_request_images(gw, ex, job);  // http(s) image URLs -> data URLs
+  if (image_error) co_return co_await reply_error(ex, *image_error, protocol);
   co_await run_attempts(gw, ex, client, *caller, job, catalog.get(), model, required);
 }
 

@@ -65,3 +65,54 @@ TEST(Config, HelpListsEveryVariableWithDefault) {
     EXPECT_NE(h.find(name), std::string::npos) << name;
   EXPECT_NE(h.find("(default: 3000)"), std::string::npos);
 }
+
+TEST(Config, ImageFetchDefaultsAreOffWithTheOriginalsLimits) {
+  auto c = load_config(env_of({}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->image_fetch_inline);
+  EXPECT_EQ(c->image_fetch_timeout_ms, 15000);
+  EXPECT_EQ(c->image_fetch_max_bytes, 8 * 1024 * 1024);
+  EXPECT_EQ(c->image_fetch_max_redirects, 3);
+  EXPECT_FALSE(c->image_fetch_allow_private);
+  EXPECT_FALSE(c->image_fetch_forward_auth);
+  EXPECT_EQ(c->image_fetch_allowed_protocols, (std::vector<std::string>{"http", "https"}));
+  EXPECT_TRUE(c->image_fetch_allowed_hosts.empty());
+  EXPECT_EQ(c->image_fetch_max_images, 8);
+  EXPECT_EQ(c->image_fetch_max_concurrency, 16);
+  EXPECT_FALSE(c->image_fetch_keep_failed);
+  EXPECT_NE(help_text().find("IMAGE_FETCH_INLINE"), std::string::npos);
+}
+
+TEST(Config, ImageFetchListsAreTrimmedAndLowerCased) {
+  auto c = load_config(env_of({{"IMAGE_FETCH_ALLOWED_PROTOCOLS", " HTTPS: , "},
+                               {"IMAGE_FETCH_ALLOWED_HOSTS", ".CDN.test, images.example.com,"},
+                               {"IMAGE_FETCH_ON_FAILURE", "keep"},
+                               {"IMAGE_FETCH_AUTH_HEADER", "X-Image-Token"}}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->image_fetch_allowed_protocols, (std::vector<std::string>{"https"}));
+  EXPECT_EQ(c->image_fetch_allowed_hosts, (std::vector<std::string>{".cdn.test", "images.example.com"}));
+  EXPECT_TRUE(c->image_fetch_keep_failed);
+  EXPECT_EQ(c->image_fetch_auth_header, "x-image-token");
+}
+
+TEST(Config, MalformedImageFetchValuesStopTheStartNamingTheVariable) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"IMAGE_FETCH_ALLOWED_PROTOCOLS", "http,ftp"},
+      {"IMAGE_FETCH_ALLOWED_PROTOCOLS", " , "},
+      {"IMAGE_FETCH_ALLOWED_HOSTS", "*.example.com"},
+      {"IMAGE_FETCH_ALLOWED_HOSTS", "https://example.com/"},
+      {"IMAGE_FETCH_AUTH_HEADER", "Authorization"},
+      {"IMAGE_FETCH_AUTH_HEADER", "x-api-key"},
+      {"IMAGE_FETCH_AUTH_HEADER", "bad header"},
+      {"IMAGE_FETCH_ON_FAILURE", "drop"},
+      {"IMAGE_FETCH_REFERER", "ftp://example.com"},
+      {"IMAGE_FETCH_USER_AGENT", "a\r\nX-Evil: 1"},
+      {"IMAGE_FETCH_MAX_BYTES", "0"},
+      {"IMAGE_FETCH_INLINE", "sometimes"},
+  };
+  for (const auto& [name, value] : bad) {
+    auto c = load_config(env_of({{name, value}}));
+    ASSERT_FALSE(c.ok()) << name << "=" << value;
+    EXPECT_EQ(c.error().message.rfind(name, 0), 0u) << c.error().message;
+  }
+}
