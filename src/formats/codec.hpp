@@ -62,6 +62,9 @@ struct Canonical {
   bool stream = false;
   // The client asked for OpenAI's usage-only stream chunk (only meaningful with same_bytes).
   bool include_usage = false;
+  // OpenAI embeddings asked with encoding_format "base64": vectors a native provider returns as
+  // floats are encoded for the client (OpenAI hosts get the request as it is).
+  bool embeddings_base64 = false;
 };
 
 // Values only the pipeline knows, passed to encoders (codecs have no clock of their own).
@@ -71,9 +74,10 @@ struct Moment {
 };
 
 struct AnswerContext {
-  std::string_view model;       // the model that answers (the one asked for, or its fallback)
-  std::string_view request_id;  // anygpt's request id (for ids the upstream did not give)
-  bool include_usage = false;   // OpenAI clients: the client asked for the usage-only chunk
+  std::string_view model;          // the model that answers (the one asked for, or its fallback)
+  std::string_view request_id;     // anygpt's request id (for ids the upstream did not give)
+  bool include_usage = false;      // OpenAI clients: the client asked for the usage-only chunk
+  bool embeddings_base64 = false;  // Canonical::embeddings_base64
 };
 
 // Turns canonical OpenAI chat.completion.chunk objects into the client's stream, one event at

@@ -1,12 +1,12 @@
 #include "mock/embeddings.hpp"
 
-#include <bit>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <cmath>
 #include <cstring>
 #include <optional>
 
+#include "core/base64.hpp"
 #include "mock/json_text.hpp"
 
 namespace anygpt::mock {
@@ -124,33 +124,9 @@ std::vector<float> embed(std::string_view text, int dimensions) {
   return v;
 }
 
-std::string base64_encode(const unsigned char* data, std::size_t size) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((size + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= size; i += 3) {
-    std::uint32_t n = (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (i < size) {
-    std::uint32_t n = std::uint32_t{data[i]} << 16;
-    if (i + 1 < size) n |= std::uint32_t{data[i + 1]} << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < size ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 std::string embeddings_body(const EmbeddingPlan& plan) {
   std::string out = "{\"object\":\"list\",\"data\":[";
   out.reserve(96 + plan.inputs.size() * (64 + static_cast<std::size_t>(plan.dimensions) * 14));
-  std::vector<unsigned char> bytes;
   for (std::size_t i = 0; i < plan.inputs.size(); ++i) {
     if (i) out += ',';
     out += "{\"object\":\"embedding\",\"index\":";
@@ -158,14 +134,8 @@ std::string embeddings_body(const EmbeddingPlan& plan) {
     out += ",\"embedding\":";
     auto vec = embed(plan.inputs[i], plan.dimensions);
     if (plan.base64) {
-      bytes.resize(vec.size() * 4);
-      for (std::size_t k = 0; k < vec.size(); ++k) {
-        auto bits = std::bit_cast<std::uint32_t>(vec[k]);  // little-endian, whatever the host
-        for (int b = 0; b < 4; ++b)
-          bytes[k * 4 + static_cast<std::size_t>(b)] = static_cast<unsigned char>(bits >> (8 * b));
-      }
       out += '"';
-      out += base64_encode(bytes.data(), bytes.size());
+      out += core::float32_le_base64(vec);
       out += '"';
     } else {
       out += '[';

@@ -27,8 +27,6 @@ core::Result<EmbeddingPlan> plan_embeddings(std::string_view body);
 // A deterministic unit vector for `text` (same text, same vector).
 std::vector<float> embed(std::string_view text, int dimensions);
 
-std::string base64_encode(const unsigned char* data, std::size_t size);
-
 // {"object":"list","data":[{"object":"embedding","index":i,"embedding":...}],"model","usage"}
 std::string embeddings_body(const EmbeddingPlan& plan);
 

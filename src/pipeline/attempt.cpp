@@ -4,6 +4,8 @@
 #include <random>
 
 #include "core/log.hpp"
+#include "formats/common/chunks.hpp"
+#include "formats/openai/embeddings_codec.hpp"
 #include "formats/openai/openai.hpp"
 #include "formats/openai/stream_inspect.hpp"
 #include "pipeline/stream_relay.hpp"
@@ -138,8 +140,17 @@ formats::Moment moment(const Job& job) {
                          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - job.started).count()};
 }
 
+// What an answer without usage is billed: an estimate of the request's input (chat: its prompt;
+// embeddings: its texts and token ids), or 0 when the request was never decoded.
+std::int64_t estimated_input_tokens(const Job& job) {
+  if (!job.object || !job.object->is_object()) return 0;
+  const auto& request = job.object->as_object();
+  return job.canon.op == formats::Operation::kEmbeddings ? oai::estimate_embedding_tokens(request)
+                                                         : formats::common::estimate_prompt_tokens(request);
+}
+
 formats::AnswerContext answer_context(const AttemptContext& a, const server::Exchange& ex) {
-  return formats::AnswerContext{a.model, ex.request_id(), a.job.canon.include_usage};
+  return formats::AnswerContext{a.model, ex.request_id(), a.job.canon.include_usage, a.job.canon.embeddings_base64};
 }
 
 // The call for this attempt: the operation's endpoint of the candidate, with the provider's key
@@ -250,7 +261,7 @@ boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptCon
   rep.obs.output_tokens = usage->completion_tokens;
   if (usage->completion_tokens > 0 && *rep.obs.total_ms > 0)
     rep.obs.tokens_per_s = usage->completion_tokens * 1000.0 / *rep.obs.total_ms;
-  account(a.caller, usage->present ? usage->total_tokens : 0);
+  account(a.caller, usage->present ? usage->total_tokens : estimated_input_tokens(a.job));
   if (a.caller.key->is_admin()) out.headers.emplace_back("x-anygpt-provider", a.c.provider->provider.id);
   co_await ex.reply(std::move(out));
   co_return rep;

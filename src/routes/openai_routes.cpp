@@ -1,9 +1,10 @@
-// The OpenAI-compatible /v1 family (chat completions, key introspection, key generation).
+// The OpenAI-compatible /v1 family (chat completions, embeddings, key introspection, key generation).
 #include <boost/json.hpp>
 #include <chrono>
 
 #include "core/log.hpp"
 #include "formats/openai/chat_codec.hpp"
+#include "formats/openai/embeddings_codec.hpp"
 #include "formats/openai/openai.hpp"
 #include "pipeline/shared_state.hpp"
 #include "routes/api_route.hpp"
@@ -109,6 +110,8 @@ std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw) {
   return {
       {verb::post, "/v1/chat/completions", "Create a chat completion (OpenAI format; SSE when stream=true)",
        Access::kKey, dispatch_handler(gw, formats::openai::protocol(), formats::openai::chat_codec())},
+      {verb::post, "/v1/embeddings", "Create embeddings (OpenAI format; native Gemini and Ollama providers too)",
+       Access::kKey, dispatch_handler(gw, formats::openai::protocol(), formats::openai::embeddings_codec())},
       {verb::get, "/v1/keys/me", "Describe the calling key: tier, limits and usage", Access::kKey,
        [g](server::Exchange& ex) { return keys_me(*g, ex); }},
       {verb::post, "/v1/generate_key", "Create a user key (admin)", Access::kAdmin,

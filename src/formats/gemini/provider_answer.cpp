@@ -90,7 +90,8 @@ core::Result<json::object> chat_answer(std::string_view body, std::string_view m
   return out;
 }
 
-// Gemini reports no usage for embeddings (Vertex-style usageMetadata.promptTokenCount is read when present).
+// Gemini reports no usage for embeddings: the list has none then (the pipeline bills an estimate);
+// a Vertex-style usageMetadata.promptTokenCount is read when present.
 core::Result<json::object> embeddings_answer(std::string_view body, std::string_view model) {
   json::monotonic_resource arena;
   auto response = parse_response(body, arena, "an embeddings answer");
@@ -107,16 +108,17 @@ core::Result<json::object> embeddings_answer(std::string_view body, std::string_
     entry["embedding"] = json::value(*values, json::storage_ptr{});
     data.push_back(std::move(entry));
   }
-  std::int64_t prompt = 0;
-  if (const auto* u = r.if_contains("usageMetadata"); u && u->is_object()) {
-    const auto* n = u->get_object().if_contains("promptTokenCount");
-    json::error_code ec;
-    if (n && n->is_number()) prompt = std::max<std::int64_t>(0, n->to_number<std::int64_t>(ec));
-  }
   json::object out{{"object", "list"}};
   out["data"] = std::move(data);
   out["model"] = model;
-  out["usage"] = json::object{{"prompt_tokens", prompt}, {"total_tokens", prompt}};
+  if (const auto* u = r.if_contains("usageMetadata"); u && u->is_object()) {
+    const auto* n = u->get_object().if_contains("promptTokenCount");
+    json::error_code ec;
+    if (n && n->is_number()) {
+      auto prompt = std::max<std::int64_t>(0, n->to_number<std::int64_t>(ec));
+      out["usage"] = json::object{{"prompt_tokens", prompt}, {"total_tokens", prompt}};
+    }
+  }
   return out;
 }
 

@@ -40,7 +40,7 @@ json::value messages_of(std::string_view messages) {
 }
 
 AnswerContext ctx() {
-  return AnswerContext{"claude-test", "req1", false};
+  return AnswerContext{"claude-test", "req1", false, false};
 }
 
 struct Event {

@@ -360,7 +360,9 @@ TEST(GeminiProviderEmbeddings, AnswerIsAnOpenAIList) {
   EXPECT_EQ(json::value(decode(R"({"embeddings":[{"values":[0.1,-0.2]},{"values":[0.3,0.4]}]})", kEmbed)),
             json::parse(R"({"object":"list","data":[
       {"object":"embedding","index":0,"embedding":[0.1,-0.2]},{"object":"embedding","index":1,"embedding":[0.3,0.4]}],
-      "model":"gemini-embedding-001","usage":{"prompt_tokens":0,"total_tokens":0}})"));
+      "model":"gemini-embedding-001"})"));  // Gemini reports no usage: none is invented
+  auto vertex = decode(R"({"embeddings":[{"values":[1]}],"usageMetadata":{"promptTokenCount":7}})", kEmbed);
+  EXPECT_EQ(vertex.at("usage"), json::parse(R"({"prompt_tokens":7,"total_tokens":7})"));
   EXPECT_EQ(decode_error(R"({"embeddings":[{"value":[1]}]})", kEmbed).kind, core::ErrorKind::kUpstreamError);
   EXPECT_EQ(decode_error(R"({"predictions":[]})", kEmbed).kind, core::ErrorKind::kUpstreamError);
 }

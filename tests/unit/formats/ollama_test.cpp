@@ -28,7 +28,7 @@ json::object obj(std::string_view text) {
 const Moment kNow{1704067200123, 5'000'000};  // 2024-01-01T00:00:00.123Z, 5 ms in
 
 AnswerContext ctx(std::string_view model = "llama3.2") {
-  return AnswerContext{model, "req1", false};
+  return AnswerContext{model, "req1", false, false};
 }
 
 core::Result<Canonical> decode(const Codec& codec, std::string_view body) {
