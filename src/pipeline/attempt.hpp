@@ -30,7 +30,8 @@ struct Job {
   // The canonical request: the client's parsed body (same_bytes) or canon.body; null when the
   // request is never translated (every candidate speaks the client's protocol).
   boost::json::value* object = nullptr;
-  std::string_view bytes;  // the request as it goes upstream before any rename
+  std::string_view bytes;   // the request as it goes upstream before any rename
+  std::string bytes_model;  // the model `bytes` name (for same_bytes the body's own, which may differ from canon.model)
   // The client's own request, for a provider of the client's protocol (forwarded as it is).
   boost::json::value* client_object = nullptr;
   std::string_view client_bytes;

@@ -64,8 +64,9 @@ core::Result<UpstreamBody> build_body(Job& job, const routing::Candidate& c, std
   if (!job.canon.same_bytes && job.bytes.empty()) {
     job.canonical_bytes = json::serialize(job.canon.body);
     job.bytes = job.canonical_bytes;
+    job.bytes_model = job.canon.model;
   }
-  bool rename = c.upstream_model != job.canon.model;
+  bool rename = c.upstream_model != job.bytes_model;
   if (!rename && !job.ask_usage) return UpstreamBody{{}, job.bytes};
   auto& o = job.object->as_object();
   if (!rename && !o.contains("stream_options")) {
@@ -313,6 +314,8 @@ boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstrea
     job.object = job.canon.same_bytes ? &parsed : &job.canon.body;
     if (job.canon.same_bytes) {
       job.bytes = ex.body();
+      const auto* named = parsed.as_object().if_contains("model");
+      if (named && named->is_string()) job.bytes_model = std::string(named->get_string());
       job.ask_usage = job.canon.stream && !job.canon.include_usage;
     }  // (else serialised by the first OpenAI-compatible candidate)
     required = job.object->is_object() ? oai::required_capabilities(job.object->as_object()) : 0;

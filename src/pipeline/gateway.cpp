@@ -17,19 +17,6 @@ ExcludedErrors lower_patterns(std::vector<std::string> patterns) {
 }
 
 namespace {
-// The value of query parameter `name` (not percent-decoded: keys are plain tokens), or empty.
-std::string_view query_value(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    auto pair = query.substr(0, amp);
-    if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=')
-      return pair.substr(name.size() + 1);
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return {};
-}
-
 // "'Authorization: Bearer <key>', 'x-api-key'" etc.: where this protocol's key may go.
 std::string key_places(const formats::KeySources& sources) {
   std::string out;
@@ -58,7 +45,7 @@ std::string_view extract_api_key(const server::Exchange& ex, const formats::KeyS
   for (auto h : sources.headers)
     if (!h.empty())
       if (auto k = ex.header(h); !k.empty()) return k;
-  if (!sources.query_param.empty()) return query_value(ex.query(), sources.query_param);
+  if (!sources.query_param.empty()) return ex.query_value(sources.query_param);
   return {};
 }
 

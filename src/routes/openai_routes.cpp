@@ -1,4 +1,5 @@
-// The OpenAI-compatible /v1 family (chat completions, embeddings, key introspection, key generation).
+// The OpenAI-compatible /v1 family (chat completions, embeddings, Azure deployments, key introspection, key
+// generation).
 #include <boost/json.hpp>
 #include <chrono>
 
@@ -103,11 +104,35 @@ awaitable<void> generate_key(pipeline::Gateway& gw, server::Exchange& ex) {
   co_await ex.reply(server::Response{200, "application/json", json::serialize(out), {}});
 }
 
+formats::RouteParams deployment_params(const server::Exchange& ex) {
+  return formats::RouteParams{ex.path_param(), false};
+}
+
+// Azure OpenAI's chat route: the deployment is the model; like Azure, a request without
+// ?api-version= is refused (400) before anything else.
+server::Handler deployment_chat(pipeline::Gateway& gw) {
+  auto chat =
+      dispatch_handler(gw, formats::openai::protocol(), formats::openai::deployment_chat_codec(), &deployment_params);
+  return [chat](server::Exchange& ex) -> awaitable<void> {
+    if (ex.query_value("api-version").empty())
+      co_return co_await pipeline::reply_error(
+          ex, make_error(ErrorKind::kInvalidRequest, "The api-version query parameter (?api-version=) is required",
+                         "api-version", "missing_api_version"));
+    co_await chat(ex);
+  };
+}
+
 }  // namespace
 
 std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw) {
   auto* g = &gw;
+  auto deployment = deployment_chat(gw);
   return {
+      {verb::post, "/v1/deployments/{deployment}/chat/completions",
+       "Azure OpenAI: chat with a deployment (its id is the model; ?api-version= required)", Access::kKey, deployment},
+      {verb::post, "/openai/deployments/{deployment}/chat/completions",
+       "Azure OpenAI (the AzureOpenAI client's path): as /v1/deployments/{deployment}/chat/completions", Access::kKey,
+       deployment},
       {verb::post, "/v1/chat/completions", "Create a chat completion (OpenAI format; SSE when stream=true)",
        Access::kKey, dispatch_handler(gw, formats::openai::protocol(), formats::openai::chat_codec())},
       {verb::post, "/v1/embeddings", "Create embeddings (OpenAI format; native Gemini and Ollama providers too)",

@@ -46,6 +46,19 @@ std::string_view Exchange::query() const {
   return q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
 }
 
+std::string_view Exchange::query_value(std::string_view name) const {
+  auto q = query();
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    auto pair = q.substr(0, amp);
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=')
+      return pair.substr(name.size() + 1);
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
 std::string_view Exchange::header(http::field f) const {
   auto it = request_.find(f);
   return it == request_.end() ? std::string_view{} : std::string_view(it->value().data(), it->value().size());

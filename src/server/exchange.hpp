@@ -65,6 +65,8 @@ class Exchange {
   void set_path_param(std::string param) { path_param_ = std::move(param); }
   // The query string (after '?'), empty when none.
   std::string_view query() const;
+  // The value of query parameter `name` (not percent-decoded: for plain tokens), empty when absent.
+  std::string_view query_value(std::string_view name) const;
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
   // Headers added to whatever answer this exchange sends (e.g. rate-limit headers).

@@ -43,7 +43,7 @@ class ChunkEncoder final : public StreamEncoder {
   bool include_usage_;
 };
 
-class ChatCodec final : public Codec {
+class ChatCodec : public Codec {
  public:
   core::Result<Canonical> decode(const json::value& body, const RouteParams&) const override {
     return decode_chat(body);
@@ -57,10 +57,21 @@ class ChatCodec final : public Codec {
   }
 };
 
+// An Azure deployment's chat: the deployment (from the path) is the model, whatever the body
+// says; the body's own "model" is renamed on the way upstream.
+class DeploymentCodec final : public ChatCodec {
+ public:
+  core::Result<Canonical> decode(const json::value& body, const RouteParams& route) const override {
+    auto c = decode_chat(body, true);
+    if (c) c->model = std::string(route.model);
+    return c;
+  }
+};
+
 }  // namespace
 
-core::Result<Canonical> decode_chat(const json::value& body) {
-  auto info = inspect_chat_request(body);
+core::Result<Canonical> decode_chat(const json::value& body, bool model_optional) {
+  auto info = inspect_chat_request(body, model_optional);
   if (!info) return info.error();
   Canonical c;
   c.same_bytes = true;
@@ -78,6 +89,11 @@ const Protocol& protocol() {
 
 const Codec& chat_codec() {
   static const ChatCodec kCodec;
+  return kCodec;
+}
+
+const Codec& deployment_chat_codec() {
+  static const DeploymentCodec kCodec;
   return kCodec;
 }
 

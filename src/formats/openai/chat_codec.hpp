@@ -14,7 +14,13 @@ const Protocol& protocol();
 // POST /v1/chat/completions: decode() validates (inspect_chat_request) and marks same_bytes.
 const Codec& chat_codec();
 
-// A client's OpenAI chat request as it is canonical: validated, same_bytes.
-core::Result<Canonical> decode_chat(const boost::json::value& body);
+// POST /openai/deployments/{deployment}/chat/completions (Azure OpenAI, what the SDK's
+// AzureOpenAI client calls): the chat route with the deployment (RouteParams::model) as the
+// model; the body may omit "model".
+const Codec& deployment_chat_codec();
+
+// A client's OpenAI chat request as it is canonical: validated, same_bytes. `model_optional`:
+// a body without "model" is accepted (the route names the model).
+core::Result<Canonical> decode_chat(const boost::json::value& body, bool model_optional = false);
 
 }  // namespace anygpt::formats::openai

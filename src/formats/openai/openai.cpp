@@ -77,14 +77,15 @@ bool positive_integer(const json::value& v) {
 }
 }  // namespace
 
-core::Result<ChatRequestInfo> inspect_chat_request(const json::value& body) {
+core::Result<ChatRequestInfo> inspect_chat_request(const json::value& body, bool model_optional) {
   if (!body.is_object()) return invalid("Request body must be a JSON object", "");
   const auto& o = body.get_object();
   ChatRequestInfo info;
   const auto* model = o.if_contains("model");
-  if (!model || !model->is_string() || model->get_string().empty())
+  const bool absent = !model || model->is_null();
+  if (!(absent && model_optional) && (!model || !model->is_string() || model->get_string().empty()))
     return invalid("'model' is required and must be a non-empty string", "model", "invalid_model");
-  info.model = std::string(model->get_string());
+  if (!absent) info.model = std::string(model->get_string());
   const auto* messages = o.if_contains("messages");
   if (!messages || !messages->is_array())
     return invalid("'messages' is required and must be an array", "messages", "invalid_messages");

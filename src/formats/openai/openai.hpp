@@ -23,8 +23,9 @@ struct ChatRequestInfo {
 };
 
 // Validates a parsed /v1/chat/completions body (REQUIRES: body came from the client).
-// Checks shape only; unknown fields are allowed and forwarded untouched.
-core::Result<ChatRequestInfo> inspect_chat_request(const boost::json::value& body);
+// Checks shape only; unknown fields are allowed and forwarded untouched. `model_optional`: a
+// missing or null "model" is accepted (model then empty: the route names it).
+core::Result<ChatRequestInfo> inspect_chat_request(const boost::json::value& body, bool model_optional = false);
 
 // Reads "usage" of a chat.completion (or of a stream chunk); present=false when absent/null.
 core::Usage usage_from(const boost::json::object& obj);
