@@ -8,16 +8,13 @@
 
 #include "core/base64.hpp"
 #include "mock/json_text.hpp"
+#include "mock/openai_errors.hpp"
 
 namespace anygpt::mock {
 namespace json = boost::json;
 using core::ErrorKind;
 
 namespace {
-
-core::Error invalid(std::string message, std::string param) {
-  return core::make_error(ErrorKind::kInvalidRequest, std::move(message), std::move(param));
-}
 
 bool is_token_array(const json::value& v) {
   if (!v.is_array() || v.get_array().empty()) return false;
@@ -42,7 +39,7 @@ std::optional<core::Error> read_input(const json::value& input, EmbeddingPlan& p
     plan.prompt_tokens += estimate_tokens(utf8_length(plan.inputs.back()));
     return std::nullopt;
   }
-  if (!input.is_array() || input.get_array().empty()) return invalid(kShape, "input");
+  if (!input.is_array() || input.get_array().empty()) return invalid_request(kShape, "input");
   if (is_token_array(input)) {
     plan.inputs.push_back(token_key(input.get_array()));
     plan.prompt_tokens += static_cast<std::int64_t>(input.get_array().size());
@@ -56,7 +53,7 @@ std::optional<core::Error> read_input(const json::value& input, EmbeddingPlan& p
       plan.inputs.push_back(token_key(item.get_array()));
       plan.prompt_tokens += static_cast<std::int64_t>(item.get_array().size());
     } else {
-      return invalid(kShape, "input");
+      return invalid_request(kShape, "input");
     }
   }
   return std::nullopt;
@@ -84,26 +81,26 @@ core::Result<EmbeddingPlan> plan_embeddings(std::string_view body) {
   boost::system::error_code ec;
   auto doc = json::parse(json::string_view(body.data(), body.size()), ec);
   if (ec) return core::make_error(ErrorKind::kInvalidRequest, "We could not parse the JSON body of your request.");
-  if (!doc.is_object()) return invalid("The request body must be a JSON object", {});
+  if (!doc.is_object()) return invalid_request("The request body must be a JSON object", {});
   const auto& o = doc.get_object();
   EmbeddingPlan plan;
   const auto* model = o.if_contains("model");
-  if (!model || !model->is_string()) return invalid("you must provide a model parameter", "model");
+  if (!model || !model->is_string()) return invalid_request("you must provide a model parameter", "model");
   plan.model = std::string(model->get_string());
   const auto* input = o.if_contains("input");
-  if (!input) return invalid("Missing required parameter: 'input'.", "input");
+  if (!input) return invalid_request("Missing required parameter: 'input'.", "input");
   if (auto err = read_input(*input, plan)) return *err;
   if (const auto* fmt = o.if_contains("encoding_format"); fmt && !fmt->is_null()) {
     if (fmt->is_string() && fmt->get_string() == "base64") {
       plan.base64 = true;
     } else if (!fmt->is_string() || fmt->get_string() != "float") {
-      return invalid("encoding_format must be 'float' or 'base64'", "encoding_format");
+      return invalid_request("encoding_format must be 'float' or 'base64'", "encoding_format");
     }
   }
   if (const auto* dims = o.if_contains("dimensions"); dims && !dims->is_null()) {
     double d = dims->is_number() ? dims->to_number<double>() : 0;
     if (std::floor(d) != d || d < 1 || d > 4096)
-      return invalid("dimensions must be an integer between 1 and 4096", "dimensions");
+      return invalid_request("dimensions must be an integer between 1 and 4096", "dimensions");
     plan.dimensions = static_cast<int>(d);
   }
   return plan;

@@ -15,6 +15,7 @@
 #include "mock/embeddings.hpp"
 #include "mock/gemini_responder.hpp"
 #include "mock/json_text.hpp"
+#include "mock/media.hpp"
 #include "mock/ollama_responder.hpp"
 #include "mock/openai_errors.hpp"
 
@@ -178,6 +179,8 @@ std::vector<server::Route> MockService::routes() {
       {verb::get, "/v1/models", &MockService::models},
       {verb::post, "/v1/chat/completions", &MockService::chat_completions},
       {verb::post, "/v1/embeddings", &MockService::embeddings},
+      {verb::post, "/v1/audio/speech", &MockService::speech},
+      {verb::post, "/v1/images/generations", &MockService::images},
       {verb::post, "/v1/messages", &MockService::anthropic_messages},
       {verb::post, "/v1beta/models/{model}:generateContent", &MockService::gemini_generate},
       {verb::post, "/v1beta/models/{model}:streamGenerateContent", &MockService::gemini_stream},
@@ -341,19 +344,29 @@ MockService::Awaitable MockService::answer_events(Exchange& ex, const SseEvents&
   co_await ex.end_stream();
 }
 
+asio::awaitable<bool> MockService::open_call(Exchange& ex, const std::string& model, const core::Error* invalid,
+                                             std::optional<Fault>& fault) {
+  record(ex, model);
+  if (invalid) {
+    co_await ex.reply(error_response(*invalid));
+    co_return true;
+  }
+  fault = faults_.take(model);
+  auto cfg = config();
+  const bool settled = co_await before_answer(ex, *cfg, fault, model, Wire::kOpenAI);
+  co_return settled;
+}
+
 MockService::Awaitable MockService::chat_completions(Exchange& ex) {
   auto plan = plan_chat(ex.body());
-  record(ex, plan ? plan->model : std::string());
-  if (!plan) {
-    co_await ex.reply(error_response(plan.error()));
-    co_return;
-  }
-  auto fault = faults_.take(plan->model);
-  auto cfg = config();
-  const bool settled = co_await before_answer(ex, *cfg, fault, plan->model, Wire::kOpenAI);
+  const std::string model = plan ? plan->model : std::string();
+  const core::Error* invalid = plan ? nullptr : &plan.error();
+  std::optional<Fault> fault;
+  const bool settled = co_await open_call(ex, model, invalid, fault);
   if (settled) co_return;
   AnswerIds ids{next_seq(), static_cast<std::int64_t>(std::time(nullptr))};
   if (plan->stream) {
+    auto cfg = config();
     auto events = chat_stream_events(*plan, ids, stream_shape(*cfg, fault));
     co_await answer_events(ex, events, "text/event-stream", kMalformedEvent, *cfg, fault);
   } else {
@@ -363,16 +376,48 @@ MockService::Awaitable MockService::chat_completions(Exchange& ex) {
 
 MockService::Awaitable MockService::embeddings(Exchange& ex) {
   auto plan = plan_embeddings(ex.body());
-  record(ex, plan ? plan->model : std::string());
-  if (!plan) {
-    co_await ex.reply(error_response(plan.error()));
-    co_return;
-  }
-  auto fault = faults_.take(plan->model);
-  auto cfg = config();
-  const bool settled = co_await before_answer(ex, *cfg, fault, plan->model, Wire::kOpenAI);
+  const std::string model = plan ? plan->model : std::string();
+  const core::Error* invalid = plan ? nullptr : &plan.error();
+  std::optional<Fault> fault;
+  const bool settled = co_await open_call(ex, model, invalid, fault);
   if (settled) co_return;
   co_await answer_json(ex, embeddings_body(*plan), fault);
+}
+
+// Audio streamed in 16 KiB chunks with the format's content type (a stream fault cuts it after
+// `afterChunks` chunks).
+MockService::Awaitable MockService::speech(Exchange& ex) {
+  auto plan = plan_speech(ex.body());
+  const std::string model = plan ? plan->model : std::string();
+  const core::Error* invalid = plan ? nullptr : &plan.error();
+  std::optional<Fault> fault;
+  const bool settled = co_await open_call(ex, model, invalid, fault);
+  if (settled) co_return;
+  const auto audio = speech_bytes(*plan);
+  const bool cut = fault && fault->kind == FaultKind::kStreamCut;
+  const bool begun = co_await ex.begin_stream(200, plan->content_type);
+  if (!begun) co_return;
+  constexpr std::size_t kChunk = 16 * 1024;
+  std::size_t sent = 0;
+  for (std::size_t at = 0; at < audio.size(); at += kChunk, ++sent) {
+    if (cut && sent >= static_cast<std::size_t>(fault->after_chunks)) {
+      ex.abort();
+      co_return;
+    }
+    const bool written = co_await ex.write_chunk(std::string_view(audio).substr(at, kChunk));
+    if (!written) co_return;
+  }
+  co_await ex.end_stream();
+}
+
+MockService::Awaitable MockService::images(Exchange& ex) {
+  auto plan = plan_images(ex.body());
+  const std::string model = plan ? plan->model : std::string();
+  const core::Error* invalid = plan ? nullptr : &plan.error();
+  std::optional<Fault> fault;
+  const bool settled = co_await open_call(ex, model, invalid, fault);
+  if (settled) co_return;
+  co_await answer_json(ex, images_body(*plan, static_cast<std::int64_t>(std::time(nullptr))), fault);
 }
 
 MockService::Awaitable MockService::get_config(Exchange& ex) {

@@ -46,6 +46,8 @@ class MockService {
   Awaitable models(Exchange& ex);
   Awaitable chat_completions(Exchange& ex);
   Awaitable embeddings(Exchange& ex);
+  Awaitable speech(Exchange& ex);
+  Awaitable images(Exchange& ex);
   Awaitable anthropic_messages(Exchange& ex);
   Awaitable gemini_generate(Exchange& ex);
   Awaitable gemini_stream(Exchange& ex);
@@ -66,6 +68,11 @@ class MockService {
   // left).
   server::asio::awaitable<bool> before_answer(Exchange& ex, const MockConfig& config, const std::optional<Fault>& fault,
                                               std::string_view model, Wire wire);
+  // The start of an OpenAI-route model call: records it (`model` empty when the request was
+  // invalid), answers `invalid` with its 400, takes the model's fault into `fault` and runs
+  // before_answer. True when the exchange is settled.
+  server::asio::awaitable<bool> open_call(Exchange& ex, const std::string& model, const core::Error* invalid,
+                                          std::optional<Fault>& fault);
   // The non-stream answer `body`, or what a stream fault turns it into.
   Awaitable answer_json(Exchange& ex, std::string body, const std::optional<Fault>& fault);
   // Streams `events` (one chunk each, content events spaced by the chunk interval), applying a

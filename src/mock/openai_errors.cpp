@@ -3,6 +3,10 @@
 #include "mock/json_text.hpp"
 
 namespace anygpt::mock {
+
+core::Error invalid_request(std::string message, std::string param) {
+  return core::make_error(core::ErrorKind::kInvalidRequest, std::move(message), std::move(param));
+}
 namespace {
 
 struct StatusDefaults {

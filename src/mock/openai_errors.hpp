@@ -8,6 +8,9 @@
 
 namespace anygpt::mock {
 
+// A 400 invalid_request_error naming `param`.
+core::Error invalid_request(std::string message, std::string param);
+
 // {"error":{...}}; an empty param or code is rendered as null.
 std::string error_body(std::string_view message, std::string_view type, std::string_view param = {},
                        std::string_view code = {});

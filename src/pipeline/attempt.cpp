@@ -6,6 +6,7 @@
 #include "core/log.hpp"
 #include "formats/common/chunks.hpp"
 #include "formats/openai/embeddings_codec.hpp"
+#include "formats/openai/media_codec.hpp"
 #include "formats/openai/openai.hpp"
 #include "formats/openai/stream_inspect.hpp"
 #include "pipeline/stream_relay.hpp"
@@ -141,12 +142,18 @@ formats::Moment moment(const Job& job) {
 }
 
 // What an answer without usage is billed: an estimate of the request's input (chat: its prompt;
-// embeddings: its texts and token ids), or 0 when the request was never decoded.
+// embeddings: its texts and token ids; images and speech: the original's charges), or 0 when the
+// request was never decoded.
 std::int64_t estimated_input_tokens(const Job& job) {
   if (!job.object || !job.object->is_object()) return 0;
   const auto& request = job.object->as_object();
-  return job.canon.op == formats::Operation::kEmbeddings ? oai::estimate_embedding_tokens(request)
-                                                         : formats::common::estimate_prompt_tokens(request);
+  switch (job.canon.op) {
+    case formats::Operation::kChat: return formats::common::estimate_prompt_tokens(request);
+    case formats::Operation::kEmbeddings: return oai::estimate_embedding_tokens(request);
+    case formats::Operation::kImages: return oai::estimate_image_tokens(request);
+    case formats::Operation::kSpeech: return oai::estimate_speech_tokens(request);
+  }
+  return 0;
 }
 
 formats::AnswerContext answer_context(const AttemptContext& a, const server::Exchange& ex) {
@@ -310,6 +317,46 @@ boost::asio::awaitable<void> relay_whole_answer(server::Exchange& ex, AttemptCon
   if (written) co_await ex.end_stream();
 }
 
+// A 2xx binary answer (speech) relayed piece by piece as it arrives, with the host's content
+// type. Billed the request's estimate once the answer began (the host produced it); a body cut
+// midway resets the client's connection (binary has no in-band error) and counts against the
+// provider.
+boost::asio::awaitable<void> relay_binary(server::Exchange& ex, AttemptContext& a, AttemptReport& rep,
+                                          upstream::Stream& stream, Clock::time_point start) {
+  server::Headers headers;
+  if (a.caller.key->is_admin()) headers.emplace_back("x-anygpt-provider", a.c.provider->provider.id);
+  std::string type(stream.content_type());
+  if (type.empty()) type = "application/octet-stream";
+  rep.answered = true;
+  const bool begun = co_await ex.begin_stream(200, type, std::move(headers));
+  if (!begun) {
+    rep.obs.outcome = routing::Outcome::kNeutral;
+    co_return;
+  }
+  account(a.caller, estimated_input_tokens(a.job));
+  for (;;) {
+    auto piece = co_await stream.next();
+    if (!piece) {
+      const bool gone = ex.client_gone();
+      rep.obs.outcome = gone ? routing::Outcome::kNeutral : routing::Outcome::kFailure;
+      if (!gone) {
+        record_failure(a.gw, ex, a.caller, piece.error(), 200);
+        ex.abort();
+      }
+      co_return;
+    }
+    if (piece->empty()) break;
+    const bool written = co_await ex.write_chunk(*piece);
+    if (!written) {
+      rep.obs.outcome = routing::Outcome::kNeutral;
+      co_return;
+    }
+  }
+  co_await ex.end_stream();
+  rep.obs.total_ms = ms_between(start, Clock::now());
+  rep.obs.outcome = routing::Outcome::kSuccess;
+}
+
 }  // namespace
 
 boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptContext& a) {
@@ -336,7 +383,8 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
   rep.obs.ttfb_ms = ms_between(start, Clock::now());
   const auto* upstream = a.c.provider->codec;
   const bool sse = stream.content_type().rfind("text/event-stream", 0) == 0;
-  if (stream.status() >= 400 || (!upstream && !sse)) {
+  const bool binary = a.job.canon.op == formats::Operation::kSpeech;  // audio bytes, relayed as they come
+  if (stream.status() >= 400 || (!upstream && !sse && !binary)) {
     auto all = co_await read_all(stream);
     if (!all) {
       judge_transport(a, rep, all.error());
@@ -352,6 +400,10 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
       rep.obs.total_ms = ms_between(start, Clock::now());
       co_await relay_whole_answer(ex, a, rep, stream, *all);
     }
+    co_return rep;
+  }
+  if (binary) {
+    co_await relay_binary(ex, a, rep, stream, start);
     co_return rep;
   }
   std::unique_ptr<formats::StreamEncoder> encoder;

@@ -36,6 +36,11 @@ struct UpstreamBody {
 // What a native provider is sent: the canonical request in its own protocol. kInvalidRequest when
 // the protocol cannot express it (e.g. embeddings on Anthropic): the candidate is skipped.
 core::Result<UpstreamBody> native_body(const Job& job, const routing::Candidate& c, std::int64_t default_max_tokens) {
+  if (job.canon.op != formats::Operation::kChat && job.canon.op != formats::Operation::kEmbeddings)
+    return make_error(ErrorKind::kInvalidRequest,
+                      "Provider '" + c.provider->provider.id + "' speaks " +
+                          config::protocol_name(c.provider->provider.protocol) + ", which has no such API",
+                      "model", "operation_not_supported");
   // (The model goes in the call, not into the shared object: other candidates read it too.)
   formats::UpstreamCall call{job.canon.op, c.upstream_model, job.canon.stream, default_max_tokens};
   auto bytes = c.provider->codec->encode_request(job.object->as_object(), call);
@@ -203,7 +208,7 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
         AttemptContext actx{gw, client, caller, job, c, m, body->view, deadline, retried, last};
         auto t0 = Clock::now();
         AttemptReport rep;
-        if (job.canon.stream)
+        if (job.canon.stream || job.canon.op == formats::Operation::kSpeech)
           rep = co_await try_stream(ex, actx);
         else
           rep = co_await try_plain(ex, actx);

@@ -1,11 +1,12 @@
-// The OpenAI-compatible /v1 family (chat completions, embeddings, Azure deployments, key introspection, key
-// generation).
+// The OpenAI-compatible /v1 family (chat completions, embeddings, images, speech, Azure deployments, key
+// introspection, key generation).
 #include <boost/json.hpp>
 #include <chrono>
 
 #include "core/log.hpp"
 #include "formats/openai/chat_codec.hpp"
 #include "formats/openai/embeddings_codec.hpp"
+#include "formats/openai/media_codec.hpp"
 #include "formats/openai/openai.hpp"
 #include "pipeline/shared_state.hpp"
 #include "routes/api_route.hpp"
@@ -104,6 +105,22 @@ awaitable<void> generate_key(pipeline::Gateway& gw, server::Exchange& ex) {
   co_await ex.reply(server::Response{200, "application/json", json::serialize(out), {}});
 }
 
+// GET /v1/audio/voices and /v1/audio/models: the original's static answers.
+constexpr std::string_view kVoices =
+    R"({"voices":[{"voice_id":"alloy","name":"Alloy","category":"openai"},{"voice_id":"echo","name":"Echo","category":"openai"},)"
+    R"({"voice_id":"fable","name":"Fable","category":"openai"},{"voice_id":"onyx","name":"Onyx","category":"openai"},)"
+    R"({"voice_id":"nova","name":"Nova","category":"openai"},{"voice_id":"shimmer","name":"Shimmer","category":"openai"}]})";
+constexpr std::string_view kAudioModels =
+    R"({"object":"list","data":[{"id":"tts-1","object":"model","created":1699046015,"owned_by":"openai"},)"
+    R"({"id":"tts-1-hd","object":"model","created":1699046015,"owned_by":"openai"},)"
+    R"({"id":"whisper-1","object":"model","created":1677610602,"owned_by":"openai"}]})";
+
+server::Handler static_json(std::string_view body) {
+  return [body](server::Exchange& ex) -> awaitable<void> {
+    co_await ex.reply(server::Response{200, "application/json", std::string(body), {}});
+  };
+}
+
 formats::RouteParams deployment_params(const server::Exchange& ex) {
   return formats::RouteParams{ex.path_param(), false};
 }
@@ -137,6 +154,14 @@ std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw) {
        Access::kKey, dispatch_handler(gw, formats::openai::protocol(), formats::openai::chat_codec())},
       {verb::post, "/v1/embeddings", "Create embeddings (OpenAI format; native Gemini and Ollama providers too)",
        Access::kKey, dispatch_handler(gw, formats::openai::protocol(), formats::openai::embeddings_codec())},
+      {verb::post, "/v1/images/generations", "Generate images (OpenAI format; OpenAI-compatible providers)",
+       Access::kKey, dispatch_handler(gw, formats::openai::protocol(), formats::openai::images_codec())},
+      {verb::post, "/v1/audio/speech", "Text to speech: the audio streams back as the provider sends it", Access::kKey,
+       dispatch_handler(gw, formats::openai::protocol(), formats::openai::speech_codec())},
+      {verb::get, "/v1/audio/voices", "The text-to-speech voices (as the original lists them)", Access::kPublic,
+       static_json(kVoices)},
+      {verb::get, "/v1/audio/models", "The audio models (as the original lists them)", Access::kPublic,
+       static_json(kAudioModels)},
       {verb::get, "/v1/keys/me", "Describe the calling key: tier, limits and usage", Access::kKey,
        [g](server::Exchange& ex) { return keys_me(*g, ex); }},
       {verb::post, "/v1/generate_key", "Create a user key (admin)", Access::kAdmin,

@@ -18,13 +18,23 @@ std::string operation_url(std::string_view provider_url, std::string_view path) 
 }
 
 namespace {
+// An OpenAI-compatible host's path for each operation.
+std::string_view openai_path(formats::Operation op) {
+  switch (op) {
+    case formats::Operation::kChat: return "/chat/completions";
+    case formats::Operation::kEmbeddings: return "/embeddings";
+    case formats::Operation::kImages: return "/images/generations";
+    case formats::Operation::kSpeech: return "/audio/speech";
+  }
+  return "/chat/completions";
+}
+
 // The endpoints of every operation of one model under a provider URL: an OpenAI-compatible URL
 // (codec == nullptr), or a native API base the codec's paths are appended to.
 core::Result<Endpoints> parse_endpoints(std::string_view provider_url, const formats::ProviderCodec* codec,
                                         std::string_view model) {
   auto url = [&](formats::Operation op, bool stream) {
-    if (!codec)
-      return operation_url(provider_url, op == formats::Operation::kChat ? "/chat/completions" : "/embeddings");
+    if (!codec) return operation_url(provider_url, openai_path(op));
     std::string base(provider_url);
     while (!base.empty() && base.back() == '/') base.pop_back();
     return base + codec->path(formats::UpstreamCall{op, model, stream, 0});
@@ -32,6 +42,8 @@ core::Result<Endpoints> parse_endpoints(std::string_view provider_url, const for
   Endpoints out;
   for (auto [op, stream, slot] : {std::tuple{formats::Operation::kChat, false, &out.by_op[0]},
                                   std::tuple{formats::Operation::kEmbeddings, false, &out.by_op[1]},
+                                  std::tuple{formats::Operation::kImages, false, &out.by_op[2]},
+                                  std::tuple{formats::Operation::kSpeech, false, &out.by_op[3]},
                                   std::tuple{formats::Operation::kChat, true, &out.chat_stream}}) {
     auto ep = upstream::parse_endpoint(url(op, stream));
     if (!ep) return ep.error();

@@ -21,7 +21,7 @@ namespace anygpt::routing {
 // Where one (provider, model)'s calls go: [formats::Operation] -> endpoint, plus the chat
 // stream's (which differs for Gemini: :streamGenerateContent?alt=sse).
 struct Endpoints {
-  std::array<upstream::Endpoint, 2> by_op;
+  std::array<upstream::Endpoint, formats::kOperationCount> by_op;
   upstream::Endpoint chat_stream;
 };
 

@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startMock, startGateway, mockProvider, userKeys, newKey, openTier } from './lib/harness.mjs';
+import { startMock, startGateway, mockProvider, userKeys, newKey, openTier, tokensUsed as usedBy, modelPosts } from './lib/harness.mjs';
 
 const USER = newKey();
 const DIMS = 4;
@@ -45,13 +45,12 @@ after(async () => {
 });
 
 async function lastRequest(m = mock) {
-  const recs = (await m.requests()).requests.filter((r) => r.method === 'POST');
+  const recs = await modelPosts(m);
   assert.ok(recs.length > 0, 'the mock got a request');
   return recs.at(-1);
 }
 const clearRequests = () => mock.control('/mock/requests', 'DELETE');
-const tokensUsed = async () =>
-  (await (await fetch(`${gw.url}/v1/keys/me`, { headers: { authorization: `Bearer ${USER}` } })).json()).usage.token_usage;
+const tokensUsed = () => usedBy(gw, USER);
 // The mock's own answer to a recorded request, asked directly.
 async function direct(rec) {
   const r = await fetch(mock.url + rec.path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': 'k' }, body: rec.body });
@@ -136,7 +135,7 @@ describe('native providers', () => {
       const e = await client.embeddings.create({ model, input: [1, 2, 3] }).catch((x) => x);
       assert.equal(e.status, 400, String(e));
       assert.match(e.error?.param ?? '', /^input/);
-      assert.equal((await mock.requests()).requests.filter((r) => r.method === 'POST').length, 0, 'nothing went upstream');
+      assert.equal((await modelPosts(mock)).length, 0, 'nothing went upstream');
     });
   }
 });
@@ -160,7 +159,7 @@ describe('bad requests', () => {
       const j = await r.json();
       assert.equal(j.error.type, 'invalid_request_error');
       assert.equal(j.error.param, param);
-      assert.equal((await mock.requests()).requests.filter((x) => x.method === 'POST').length, 0);
+      assert.equal((await modelPosts(mock)).length, 0);
     });
   }
 

@@ -245,3 +245,14 @@ export async function startRedis({ port, dir, appendonly = false } = {}) {
 // SHA-256 hex of a key: its id in anygpt's Redis layout.
 import { createHash } from 'node:crypto';
 export const digestOf = (key) => createHash('sha256').update(key).digest('hex');
+
+// The token usage the gateway counted for `key` (GET /v1/keys/me).
+export async function tokensUsed(gw, key) {
+  const r = await fetch(`${gw.url}/v1/keys/me`, { headers: { authorization: `Bearer ${key}` } });
+  return (await r.json()).usage.token_usage;
+}
+
+// The POST requests a mock recorded (its model calls), oldest first.
+export async function modelPosts(mock) {
+  return (await mock.requests()).requests.filter((r) => r.method === 'POST');
+}
