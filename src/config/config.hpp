@@ -40,7 +40,7 @@ struct Config {
   std::int64_t health_half_life_ms = 60000;          // EMA half-life in time (also 10 observations)
   int breaker_failure_threshold = 5;                 // consecutive failures that take a model out
   std::int64_t breaker_cooldown_ms = 10000;          // first wait before the half-open probe
-  std::int64_t breaker_max_cooldown_ms = 300000;     // the wait doubles up to this while probes fail
+  std::int64_t breaker_max_cooldown_ms = 30000;      // the wait doubles up to this while probes fail
   bool disable_provider_auto_disable = false;        // true: never take a whole provider out
   int disable_provider_after_models = 2;             // open models that take their provider out
   std::int64_t model_caps_refresh_ms = 5000;         // models.json reload + provider counts refresh

@@ -12,7 +12,7 @@ namespace anygpt::routing {
 struct BreakerPolicy {
   int failure_threshold = 5;  // consecutive failures that open the circuit
   std::chrono::milliseconds cooldown{10000};
-  std::chrono::milliseconds max_cooldown{300000};
+  std::chrono::milliseconds max_cooldown{30000};
 };
 
 enum class Admission {

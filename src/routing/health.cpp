@@ -9,9 +9,11 @@ namespace {
 constexpr double kUnobservedRank = 75;
 constexpr double kLoadPenaltyPerRequest = 3;
 constexpr double kMaxLoadPenalty = 30;
-// An error rate at or above this demotes a pair so far that ordinary traffic avoids it; it
-// gets a recheck request once per cool-down so a recovery is seen within seconds.
-constexpr double kDemotedErrorRate = 0.25;
+// A pair whose error rate is at or above this has been ranked down by its errors, and with a
+// strict or near-strict order ordinary traffic may never reach it again (its score cannot
+// improve without requests): once it has had no request for one cool-down it gets a recheck,
+// so a recovery is seen within one cool-down (docs/ROUTING.md).
+constexpr double kRecheckErrorRate = 0.05;
 
 double round2(double v) {
   return std::round(v * 100) / 100;
@@ -109,7 +111,7 @@ Admission HealthBoard::peek_locked(const ProviderState& p, const Pair& s, Clock:
 }
 
 bool HealthBoard::recheck_due(const Pair& s, Clock::time_point now) const {
-  return !s.recheck_in_flight && s.signals.error_rate.decayed(now, policy_.ema) >= kDemotedErrorRate &&
+  return !s.recheck_in_flight && s.signals.error_rate.decayed(now, policy_.ema) >= kRecheckErrorRate &&
          now - s.last_attempt >= policy_.model_breaker.cooldown;
 }
 

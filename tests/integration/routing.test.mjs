@@ -286,6 +286,34 @@ describe('routing and failover, one fault at a time', () => {
     assert.ok(a >= 4, `A is back in rotation (${a} of 21 requests)`);
   });
 
+  test('a flapping primary serves again within BREAKER_MAX_COOLDOWN_MS of its recovery under steady traffic', async () => {
+    gw = await start({ BREAKER_COOLDOWN_MS: '150', BREAKER_MAX_COOLDOWN_MS: '600' });
+    const steady = async (ms) => {  // a request every ~40 ms; the provider that served each one
+      const seen = [];
+      for (const end = Date.now() + ms; Date.now() < end;) {
+        const r = await postChat(gw, ask('mock-gpt-4'), gw.adminKey);
+        assert.equal(r.status, 200, 'no client sees the outage');
+        await r.json();
+        seen.push({ at: Date.now(), by: r.headers.get('x-anygpt-provider') });
+        await sleep(40);
+      }
+      return seen;
+    };
+    // Down, up, down again, then up for good: the cool-down doubles 150 -> 300 -> 600 and stays there.
+    await mockA.fault({ fault: 'status', status: 503, model: 'mock-gpt-4' });
+    await steady(2500);
+    await mockA.control('/mock/faults', 'DELETE');
+    await steady(800);
+    await mockA.fault({ fault: 'status', status: 503, model: 'mock-gpt-4' });
+    await steady(2500);
+    await mockA.control('/mock/faults', 'DELETE');
+    const recovered = Date.now();
+    const after = await steady(1500);
+    const back = after.find((s) => s.by === 'mock-a');
+    assert.ok(back, `mock-a served again (${after.length} requests after its recovery)`);
+    assert.ok(back.at - recovered <= 600 + 250, `back ${back.at - recovered} ms after recovering (cap 600 ms)`);
+  });
+
   test('fallback model: when every provider of the model fails, the next model answers and is billed', async () => {
     gw = await start({}, {
       models: { object: 'list', data: [{ id: 'solo', object: 'model', created: 1, owned_by: 'x', fallbacks: ['mock-gpt-4'] }] },

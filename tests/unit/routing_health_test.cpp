@@ -2,6 +2,8 @@
 // fake clock (plain time points passed in).
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "routing/failure.hpp"
 #include "routing/health.hpp"
 #include "routing/plan.hpp"
@@ -124,6 +126,47 @@ TEST(HealthBoard, ConsecutiveFailuresTakeAPairOutAndASuccessfulProbeBringsItBack
   EXPECT_EQ(b.peek(0, t0 + 600ms), Admission::kAllowed);
   // Recovery forgets the error history: the pair competes on its merits at once.
   EXPECT_GT(b.rank(0, t0 + 600ms), 80);
+}
+
+// Steady traffic (a request every 100 ms, tried on the primary whenever it is admitted) against
+// a primary that is down for 320 s: once it recovers it serves again within one cap of the
+// cool-down (an uncapped doubling would have waited until its 310 s + 300 s probe).
+TEST(HealthBoard, ARecoveredPairServesAgainWithinOneCapOfItsRecovery) {
+  HealthPolicy policy;
+  policy.model_breaker = {5, 10s, 30s};
+  HealthBoard b(1, seeds(1), policy, t0);
+  const auto recovered = t0 + 320s;
+  std::optional<Clock::time_point> served;
+  for (auto now = t0; now < t0 + 700s && !served; now += 100ms) {
+    auto t = b.claim(0, now);
+    if (!t.valid) continue;
+    const bool up = now >= recovered;
+    b.record(t, up ? ok(100) : failed(), now);
+    if (up) served = now;
+  }
+  ASSERT_TRUE(served);
+  EXPECT_LE(*served - recovered, 30s + 100ms);
+  EXPECT_EQ(b.peek(0, *served), Admission::kAllowed);
+}
+
+// A couple of errors, too few to open the circuit, rank a pair below its peers; without traffic
+// its score could never recover, so once idle for a cool-down it is rechecked like a probe.
+TEST(HealthBoard, APairRankedDownByAFewErrorsIsRecheckedOnceIdleForACooldown) {
+  HealthPolicy policy;
+  policy.model_breaker = {4, 150ms, 600ms};
+  HealthBoard b(1, seeds(1), policy, t0);
+  auto now = t0;
+  for (int i = 0; i < 10; ++i, now += 40ms) use(b, 0, ok(100), now);
+  use(b, 0, failed(), now);
+  use(b, 0, failed(), now += 40ms);
+  EXPECT_EQ(b.peek(0, now + 100ms), Admission::kAllowed) << "not out, just ranked down";
+  EXPECT_EQ(b.peek(0, now + 150ms), Admission::kProbe) << "idle for a cool-down: rechecked";
+  auto recheck = b.claim(0, now + 150ms);
+  ASSERT_TRUE(recheck.valid);
+  EXPECT_TRUE(recheck.model_probe);
+  const double before = b.rank(0, now + 150ms);
+  b.record(recheck, ok(100), now + 160ms);
+  EXPECT_GT(b.rank(0, now + 160ms), before) << "a good recheck clears the error history";
 }
 
 TEST(HealthBoard, ProviderGoesOutWithItsCredentialsAndWhenEnoughModelsAreOut) {
