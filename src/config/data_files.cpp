@@ -256,6 +256,9 @@ core::Result<std::vector<ModelDef>> models_from_json(const json::value& doc) {
         m.fallbacks.emplace_back(f.get_string());
       }
     }
+    for (const char* key : {"context_length", "context_window"})
+      if (const auto* w = o.if_contains(key); w && w->is_number() && m.context_window == 0)
+        m.context_window = std::max<std::int64_t>(0, to_count(w));
     m.raw = o;
     out.push_back(std::move(m));
   }

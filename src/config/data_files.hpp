@@ -73,6 +73,7 @@ struct ModelDef {
   std::int64_t created = 0;               // as stored (the original stores ms; see models_to_openai)
   std::vector<std::string> capabilities;  // "capabilities" (text, image_input, ...); non-strings ignored
   std::vector<std::string> fallbacks;     // "fallbacks": model ids tried, in order, when this one fails
+  std::int64_t context_window = 0;        // "context_length" (or "context_window") in tokens; 0 = unknown
   boost::json::object raw;
 };
 

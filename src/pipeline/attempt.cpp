@@ -118,6 +118,12 @@ void judge_status(AttemptContext& a, AttemptReport& rep, unsigned status, const 
   auto ra = routing::parse_retry_after(retry_after, wall_ms() / 1000);
   std::uniform_real_distribution<double> jitter(0, 1);
   rep.verdict = routing::classify_status(status, ra, a.retried, jitter(thread_rng()), a.gw.retry);
+  // Too long for this model: never resent to it; a fallback model gets it, when there is one
+  // (else the provider's 400 is relayed).
+  if (rep.verdict.next == routing::Next::kRelay && a.has_next_model && routing::is_context_overflow(status, body)) {
+    rep.verdict.next = routing::Next::kNextModel;
+    a.last = upstream_status_error(a.c, status);
+  }
   rep.obs.outcome = rep.verdict.outcome;
   if (rep.verdict.outcome == routing::Outcome::kRateLimited) rep.obs.rest_until = Clock::now() + rep.verdict.rest;
   if (rep.verdict.next == routing::Next::kRetrySame || rep.verdict.next == routing::Next::kFailOver) {

@@ -35,8 +35,9 @@ struct Job {
   // The client's own request, for a provider of the client's protocol (forwarded as it is).
   boost::json::value* client_object = nullptr;
   std::string_view client_bytes;
-  Clock::time_point started;  // when the request arrived (for encoders' durations)
-  bool ask_usage = false;     // splice stream_options.include_usage into the client's bytes
+  std::vector<std::string> fallbacks;  // the request's own "fallbacks" (catalogue names), tried first
+  Clock::time_point started;           // when the request arrived (for encoders' durations)
+  bool ask_usage = false;              // splice stream_options.include_usage into the client's bytes
 };
 
 // What one attempt came to. `answered`: the client got its answer (or left); otherwise the
@@ -59,6 +60,7 @@ struct AttemptContext {
   Clock::time_point deadline;
   bool retried;
   core::Error& last;
+  bool has_next_model = false;  // a later model of the fallback chain can still be tried
 };
 
 // True when the candidate speaks the client's own protocol natively: the client's request goes

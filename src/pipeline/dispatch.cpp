@@ -153,15 +153,71 @@ core::Error no_healthy_provider(Gateway& gw, server::Exchange& ex, const routing
                     {}, "no_healthy_provider");
 }
 
+// The body's "fallbacks" (LiteLLM's and Bifrost's field: model ids to try, in order, when the
+// requested model fails), removed from `body`, each resolved as the protocol names models.
+// kInvalidRequest naming the field for anything but an array of model ids anygpt serves.
+struct RequestFallbacks {
+  bool present = false;  // the body had the field (so the bytes going upstream must drop it)
+  std::vector<std::string> models;
+};
+core::Result<RequestFallbacks> take_request_fallbacks(const routing::Catalog& catalog,
+                                                      const formats::Protocol& protocol, json::value& body) {
+  RequestFallbacks out;
+  auto* o = body.if_object();
+  const auto* f = o ? o->if_contains("fallbacks") : nullptr;
+  if (!f) return out;
+  if (!f->is_array() && !f->is_null())
+    return make_error(ErrorKind::kInvalidRequest, "'fallbacks' must be an array of model ids", "fallbacks");
+  if (f->is_array()) {
+    const auto& list = f->get_array();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string param = "fallbacks[" + std::to_string(i) + "]";
+      if (!list[i].is_string() || list[i].get_string().empty())
+        return make_error(ErrorKind::kInvalidRequest, "'" + param + "' must be a model id", param);
+      auto served = served_model(catalog, protocol, list[i].get_string());
+      if (served.empty())
+        return make_error(ErrorKind::kInvalidRequest,
+                          "The fallback model '" + std::string(list[i].get_string()) +
+                              "' does not exist or no enabled provider serves it",
+                          param, "model_not_found");
+      out.models.emplace_back(served);
+    }
+  }
+  o->erase("fallbacks");
+  out.present = true;
+  return out;
+}
+
+// After the request overflowed chain[at]'s context window (when models.json gives it): the models
+// after it with a larger known window first (largest first), then those whose window is unknown,
+// then those known to be no larger (each group in chain order).
+void prefer_larger_windows(const routing::Catalog& catalog, std::vector<std::string_view>& chain, std::size_t at) {
+  const auto window = catalog.rule(chain[at]).context_window;
+  if (window == 0) return;
+  auto group = [&](std::string_view m) {
+    auto w = catalog.rule(m).context_window;
+    return w > window ? 0 : w == 0 ? 1 : 2;
+  };
+  std::stable_sort(chain.begin() + static_cast<std::ptrdiff_t>(at) + 1, chain.end(),
+                   [&](std::string_view a, std::string_view b) {
+                     auto ga = group(a), gb = group(b);
+                     if (ga != gb) return ga < gb;
+                     return ga == 0 && catalog.rule(a).context_window > catalog.rule(b).context_window;
+                   });
+}
+
 // The request's attempts over its model chain; answers the client (or leaves it answered).
 // REQUIRES: `catalog` (the snapshot `model` was resolved in) outlives the call.
 boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, upstream::Client& client,
                                           const Caller& caller, Job& job, const routing::Catalog* catalog,
                                           std::string_view model, unsigned required) {
-  // The requested model, then its fallbacks (models.json "fallbacks"), each once.
+  // The requested model, then the request's own fallbacks, then models.json's, each once.
   std::vector<std::string_view> chain{model};  // views into the request and the catalog
-  for (const auto& f : catalog->rule(model).fallbacks)
+  auto add = [&chain](std::string_view f) {
     if (std::find(chain.begin(), chain.end(), f) == chain.end()) chain.push_back(f);
+  };
+  for (const auto& f : job.fallbacks) add(f);
+  for (const auto& f : catalog->rule(model).fallbacks) add(f);
 
   auto& board = *gw.health;
   const auto& tier = *caller.tier;
@@ -174,9 +230,13 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
   std::optional<core::Error> inexpressible;  // a candidate whose protocol cannot express the request
   core::Error last = make_error(ErrorKind::kUpstreamUnavailable, "No provider could serve the request");
 
-  for (const auto& m : chain) {
+  auto usable = [&](std::string_view m) { return m == model || capability_gap(catalog->rule(m), required).empty(); };
+  for (std::size_t at = 0; at < chain.size(); ++at) {
+    const auto m = chain[at];
     if (out_of_budget) break;
-    if (m != model && !capability_gap(catalog->rule(m), required).empty()) continue;
+    if (!usable(m)) continue;
+    const bool has_next_model = std::any_of(chain.begin() + static_cast<std::ptrdiff_t>(at) + 1, chain.end(), usable);
+    bool too_long = false;  // the request exceeded this model's context window
     const auto& cands = catalog->candidates(m);
     std::vector<std::size_t> slots;
     std::vector<std::size_t> index;  // slots[i] -> cands[index[i]]
@@ -188,7 +248,7 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
     any_capable = any_capable || !slots.empty();
     auto order = routing::plan_attempts(board, slots, band, gw.config.routing_spread_points, Clock::now(), plan_rng());
     for (auto e : order) {
-      if (out_of_budget) break;
+      if (out_of_budget || too_long) break;
       const auto& c = cands[index[e]];
       auto body = build_body(job, c, gw.config.anthropic_default_max_tokens);
       if (!body) {
@@ -205,7 +265,7 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
         if (!ticket.valid) break;  // taken out meanwhile (another request saw it fail)
         --attempts_left;
         ++attempt_no;
-        AttemptContext actx{gw, client, caller, job, c, m, body->view, deadline, retried, last};
+        AttemptContext actx{gw, client, caller, job, c, m, body->view, deadline, retried, last, has_next_model};
         auto t0 = Clock::now();
         AttemptReport rep;
         if (job.canon.stream || job.canon.op == formats::Operation::kSpeech)
@@ -217,6 +277,10 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
         log_attempt(ex, c, m, attempt_no, rep.obs.outcome, rep.answered ? "answered" : last.message,
                     ms_between(t0, Clock::now()));
         if (rep.answered) co_return;
+        if (rep.verdict.next == routing::Next::kNextModel) {
+          too_long = true;
+          break;
+        }
         bool probe = ticket.model_probe || ticket.provider_probe;  // single-shot by contract
         if (rep.verdict.next != routing::Next::kRetrySame || retried || probe || attempts_left == 0) break;
         if (Clock::now() + rep.verdict.wait >= deadline) break;
@@ -225,6 +289,7 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
         if (ex.client_gone()) co_return;
       }
     }
+    if (too_long) prefer_larger_windows(*catalog, chain, at);
   }
   if (!any_capable)
     co_return co_await reply_error(
@@ -293,14 +358,21 @@ boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstrea
         ex,
         make_error(ErrorKind::kInvalidRequest, "Request body is not valid JSON: " + ec.message(), {}, "invalid_json"),
         protocol);
+  auto catalog = gw.catalog.load();
+  // A per-request "fallbacks" list is the gateway's, never the provider's: taken out of the body.
+  auto request_fallbacks = take_request_fallbacks(*catalog, protocol, parsed);
+  if (!request_fallbacks) co_return co_await reply_error(ex, request_fallbacks.error(), protocol);
+  std::string stripped;  // the body without it, when it had one
+  if (request_fallbacks->present) stripped = json::serialize(parsed);
+  const std::string_view client_bytes = request_fallbacks->present ? std::string_view(stripped) : ex.body();
   auto head = route.codec.peek(parsed, route.params);
   if (!head) co_return co_await reply_error(ex, head.error(), protocol);
   Job job(protocol, route.codec, std::move(*head));
   job.started = started;
   job.client_object = &parsed;
-  job.client_bytes = ex.body();
+  job.client_bytes = client_bytes;
+  job.fallbacks = std::move(request_fallbacks->models);
 
-  auto catalog = gw.catalog.load();
   const std::string model(served_model(*catalog, protocol, job.canon.model));
   if (model.empty())
     co_return co_await reply_error(
@@ -318,7 +390,7 @@ boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstrea
     }
     job.object = job.canon.same_bytes ? &parsed : &job.canon.body;
     if (job.canon.same_bytes) {
-      job.bytes = ex.body();
+      job.bytes = client_bytes;
       const auto* named = parsed.as_object().if_contains("model");
       if (named && named->is_string()) job.bytes_model = std::string(named->get_string());
       job.ask_usage = job.canon.stream && !job.canon.include_usage;

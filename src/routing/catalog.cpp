@@ -62,10 +62,11 @@ Catalog::Catalog(const std::vector<config::Provider>& providers, std::vector<con
     unsigned declared = 0;
     for (const auto& c : m.capabilities)
       if (auto cap = formats::openai::capability_from_name(c)) declared |= *cap;
-    if (!declared && m.fallbacks.empty()) continue;
+    if (!declared && m.fallbacks.empty() && m.context_window == 0) continue;
     auto& rule = rules_[m.id];
     rule.declared_caps = declared;
     rule.fallbacks = m.fallbacks;
+    rule.context_window = m.context_window;
   }
   for (const auto& p : providers) {
     auto handle = std::make_shared<ProviderHandle>();

@@ -52,6 +52,7 @@ struct Candidate {
 struct ModelRule {
   unsigned declared_caps = 0;  // formats::openai::Capability mask; 0 = not declared
   std::vector<std::string> fallbacks;
+  std::int64_t context_window = 0;  // tokens; 0 = unknown
 };
 
 // Immutable after construction; safe to share across threads. Building it again from the same

@@ -1,5 +1,6 @@
 #include "routing/failure.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <ctime>
@@ -43,6 +44,18 @@ Verdict classify_status(unsigned status, std::optional<std::chrono::milliseconds
   v.next = Next::kRelay;
   v.outcome = Outcome::kNeutral;
   return v;
+}
+
+bool is_context_overflow(unsigned status, std::string_view body) {
+  if (status != 400 && status != 413 && status != 422) return false;
+  std::string text(body.substr(0, 8192));
+  for (auto& ch : text) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (std::string_view phrase :
+       {"context_length_exceeded", "context_window_exceeded", "maximum context length", "context length",
+        "context window", "prompt is too long", "exceeds the maximum number of tokens", "too many tokens",
+        "input is too long", "reduce the length of the messages"})
+    if (text.find(phrase) != std::string::npos) return true;
+  return false;
 }
 
 Verdict classify_transport(const core::Error& error) {

@@ -16,6 +16,8 @@ enum class Next {
   kRelay,      // the client's own mistake (400, 413, 422...): relay the provider's reason, no retry
   kRetrySame,  // try the same provider again after `wait`
   kFailOver,   // move on to the next provider
+  kNextModel,  // the request does not fit this model (context length): its other providers are
+               // skipped, the next model of the fallback chain is tried
 };
 
 struct Verdict {
@@ -38,6 +40,12 @@ struct RetryPolicy {
 //   408/409/5xx -> retry once after a jittered backoff, then fail over; other 4xx -> kRelay.
 Verdict classify_status(unsigned status, std::optional<std::chrono::milliseconds> retry_after, bool retried,
                         double jitter, const RetryPolicy& policy);
+
+// A 400/413/422 whose body says the request exceeds the model's context window, in any
+// provider's words (OpenAI `context_length_exceeded`, "maximum context length", Anthropic
+// "prompt is too long", Gemini "exceeds the maximum number of tokens", Ollama/vLLM "context
+// length"...). Reads at most the first 8 KiB of the body.
+bool is_context_overflow(unsigned status, std::string_view body);
 
 // Transport failures (refused, reset, TLS, timeouts) fail over at once: retrying a dead or
 // hung host only spends the request's budget. A cancelled call (client left) is kNeutral.

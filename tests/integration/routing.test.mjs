@@ -248,6 +248,26 @@ describe('routing and failover, one fault at a time', () => {
     assert.equal((await usage(gw)).token_usage, 0);
   });
 
+  test('context length exceeded with fallbacks: never resent to the model, the larger-window fallback answers', async () => {
+    const model = (id, extra) => ({ id, object: 'model', created: 1, owned_by: 'x', ...extra });
+    gw = await start({}, {
+      providers: [mockProvider(mockA, 'mock-a', ['mock-gpt-4']), mockProvider(mockB, 'mock-b', ['mock-gpt-4', 'small-ctx', 'big-ctx'])],
+      models: { object: 'list', data: [
+        model('mock-gpt-4', { context_length: 8192, fallbacks: ['small-ctx', 'big-ctx'] }),
+        model('small-ctx', { context_length: 4096 }), model('big-ctx', { context_length: 128000 }),
+      ] },
+    });
+    const message = "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.";
+    await mockA.fault({ fault: 'status', status: 400, model: 'mock-gpt-4', code: 'context_length_exceeded', message });
+    const r = await postChat(gw, ask('mock-gpt-4'), USER);
+    assert.equal(r.status, 200);
+    const body = await r.json();
+    assert.equal(body.model, 'big-ctx', 'the fallback with the larger window answered');
+    assert.equal(await countFor(mockA, 'mock-gpt-4') + await countFor(mockB, 'mock-gpt-4'), 1, 'the model was tried once, on one provider');
+    assert.equal(await countFor(mockB, 'small-ctx'), 0, 'the smaller window is not tried first');
+    assert.equal((await usage(gw)).token_usage, body.usage.total_tokens, 'billed the answer only');
+  });
+
   test('content policy rejection: relayed as 400 with the reason, even for a stream request', async () => {
     gw = await start();
     const message = 'Your request was rejected as a result of our safety system.';
@@ -326,6 +346,32 @@ describe('routing and failover, one fault at a time', () => {
     assert.equal(await countFor(mockA, 'solo'), 2, 'the requested model: tried and retried');
     assert.equal(await countFor(mockA, 'mock-gpt-4'), 1, 'then the fallback on the first of its providers');
     assert.equal((await usage(gw)).token_usage, body.usage.total_tokens, 'billed the fallback answer only');
+  });
+
+  test('per-request fallbacks: the chain extended for one request, the field never sent upstream', async () => {
+    gw = await start();
+    await mockA.fault({ fault: 'status', status: 500, model: 'solo' });
+    const r = await postChat(gw, ask('solo', { fallbacks: ['mock-gpt-4'] }), USER);
+    assert.equal(r.status, 200);
+    const body = await r.json();
+    assert.equal(body.model, 'mock-gpt-4');
+    for (const m of [mockA, mockB])
+      for (const rec of (await m.requests()).requests) assert.ok(!('fallbacks' in (rec.bodyJson ?? {})), `no fallbacks upstream: ${rec.body}`);
+    // The same through a translated protocol (Anthropic Messages).
+    const a = await fetch(`${gw.url}/v3/v1/messages`, {
+      method: 'POST', headers: { 'x-api-key': USER, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'solo', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }], fallbacks: ['mock-gpt-4'] }),
+    });
+    assert.equal(a.status, 200, await a.clone().text());
+    assert.equal((await a.json()).model, 'mock-gpt-4');
+    // Bad lists: 400 naming the entry, nothing upstream.
+    await mockA.control('/mock/requests', 'DELETE');
+    for (const [fallbacks, param] of [[['no-such-model'], 'fallbacks[0]'], [['mock-gpt-4', 7], 'fallbacks[1]'], ['mock-gpt-4', 'fallbacks']]) {
+      const bad = await postChat(gw, ask('solo', { fallbacks }), USER);
+      const e = await openAIError(bad, 400);
+      assert.equal(e.param, param);
+    }
+    assert.equal(await countFor(mockA, 'solo'), 0);
   });
 
   test("upstream 401: the provider's credentials are bad, it is taken out at once", async () => {

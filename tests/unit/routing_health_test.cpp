@@ -310,6 +310,22 @@ TEST(Failure, ClassifiesStatuses) {
   EXPECT_EQ(classify_status(429, std::nullopt, false, 0, p).outcome, Outcome::kNeutral);
 }
 
+TEST(Failure, RecognisesContextOverflowInEveryProvidersWords) {
+  for (
+      const char* body :
+      {R"({"error":{"message":"This model's maximum context length is 8192 tokens.","code":"context_length_exceeded"}})",
+       R"({"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}})",
+       R"({"error":{"code":400,"message":"The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).","status":"INVALID_ARGUMENT"}})",
+       R"({"error":"input length exceeds the context length"})",
+       R"({"object":"error","message":"This model's maximum context length is 4096 tokens. Please reduce the length of the messages."})"}) {
+    EXPECT_TRUE(is_context_overflow(400, body)) << body;
+    EXPECT_FALSE(is_context_overflow(500, body)) << "only the client-error statuses: " << body;
+  }
+  EXPECT_TRUE(is_context_overflow(413, "Request too large: context window exceeded"));
+  EXPECT_FALSE(is_context_overflow(400, R"({"error":{"message":"Invalid value for 'temperature'"}})"));
+  EXPECT_FALSE(is_context_overflow(400, R"({"error":{"message":"content_policy_violation"}})"));
+}
+
 TEST(Failure, ParsesRetryAfter) {
   EXPECT_EQ(parse_retry_after("3", 0), 3000ms);
   EXPECT_EQ(parse_retry_after(" 1.5 ", 0), 1500ms);
