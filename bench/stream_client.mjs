@@ -50,11 +50,16 @@ if (args.key) headers.authorization = `Bearer ${args.key}`;
 
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 
-// One stream: resolves {ok, status, error, headersMs, ttfcMs, totalMs, events, bytes}.
+// The first content of a stream (OpenAI or Anthropic): non-empty delta text.
+const firstContent = /"content":"[^"]|"text":"[^"]/;
+
+// One stream: resolves {ok, status, error, headersMs, ttfcMs, ttftMs, totalMs, events, bytes}:
+// TTFC is the first body byte, TTFT the first content (what a user sees first; anygpt holds the
+// response back until the first content, so it can still fail over before it).
 function oneStream() {
   return new Promise((resolve) => {
     const t0 = nowMs();
-    const r = { ok: false, status: 0, error: null, headersMs: null, ttfcMs: null, ttfcFromSendMs: null, totalMs: null, events: 0, bytes: 0 };
+    const r = { ok: false, status: 0, error: null, headersMs: null, ttfcMs: null, ttftMs: null, ttfcFromSendMs: null, totalMs: null, events: 0, bytes: 0 };
     let tSent = null;
     let settled = false, text = '';
     const finish = (error) => {
@@ -83,6 +88,7 @@ function oneStream() {
         }
         r.bytes += Buffer.byteLength(chunk);
         text += chunk;
+        if (r.ttftMs === null && firstContent.test(text)) r.ttftMs = nowMs() - t0;
       });
       res.on('end', () => finish(null));
       res.on('error', () => finish('network'));
@@ -138,6 +144,7 @@ const out = {
   error_total: measured.length - ok.length,
   statuses,
   ttfc_ms: stats(measured.map((r) => r.ttfcMs)),
+  ttft_ms: stats(measured.map((r) => r.ttftMs)),
   ttfc_from_send_ms: stats(measured.map((r) => r.ttfcFromSendMs)),
   headers_ms: stats(measured.map((r) => r.headersMs)),
   total_ms: stats(measured.map((r) => r.totalMs)),

@@ -166,6 +166,10 @@ const std::vector<Var>& vars() {
               &Config::upstream_connect_timeout_ms, 1, 86400000),
       int_var("UPSTREAM_FIRST_BYTE_TIMEOUT_MS", "60000", "time from request sent to upstream response headers, ms",
               &Config::upstream_first_byte_timeout_ms, 1, 86400000),
+      int_var("UPSTREAM_FIRST_TOKEN_TIMEOUT_MS", "10000",
+              "a stream whose first content event has not come this long after the attempt began fails over, ms "
+              "(nothing reaches the client before it)",
+              &Config::upstream_first_token_timeout_ms, 1, 86400000),
       int_var("UPSTREAM_IDLE_TIMEOUT_MS", "30000", "longest gap between two upstream body reads, ms",
               &Config::upstream_idle_timeout_ms, 1, 86400000),
       int_var("UPSTREAM_POOL_SIZE", "64", "idle keep-alive connections kept per upstream host and thread",

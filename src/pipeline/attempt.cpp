@@ -4,6 +4,7 @@
 #include <random>
 
 #include "core/log.hpp"
+#include "core/watchdog.hpp"
 #include "formats/common/chunks.hpp"
 #include "formats/openai/embeddings_codec.hpp"
 #include "formats/openai/media_codec.hpp"
@@ -363,6 +364,28 @@ boost::asio::awaitable<void> relay_binary(server::Exchange& ex, AttemptContext& 
   rep.obs.outcome = routing::Outcome::kSuccess;
 }
 
+// Cancels the attempt's upstream call when its first content is late.
+class FirstTokenWatch final : public core::DeadlineWatch {
+ public:
+  explicit FirstTokenWatch(upstream::Abort& abort) : abort_(abort) {}
+
+ private:
+  void on_deadline() override { abort_.trigger(); }
+  upstream::Abort& abort_;
+};
+
+// The attempt lost to the first-token deadline: a latency failure of the pair, failed over.
+void first_token_missed(AttemptContext& a, AttemptReport& rep, Clock::time_point start) {
+  rep.verdict = routing::Verdict{};
+  rep.obs.outcome = routing::Outcome::kFailure;
+  rep.obs.ttfb_ms = ms_between(start, Clock::now());
+  a.last = core::make_error(core::ErrorKind::kUpstreamTimeout,
+                            "Provider '" + a.c.provider->provider.id + "' sent no content within " +
+                                std::to_string(a.gw.config.upstream_first_token_timeout_ms) + " ms",
+                            "", "first_token_timeout");
+  a.last.provider = a.c.provider->provider.id;
+}
+
 }  // namespace
 
 boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptContext& a) {
@@ -376,6 +399,13 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
     server::Exchange& ex;
   } unwatch(ex);
   auto start = Clock::now();
+  const bool binary = a.job.canon.op == formats::Operation::kSpeech;  // audio bytes, relayed as they come
+  // A stream's first content must come within the first-token deadline (headers included), or
+  // the attempt is abandoned before anything reached the client and the next candidate serves.
+  FirstTokenWatch first_token(abort);
+  if (!binary)
+    first_token.arm(core::Watchdog::for_this_thread(),
+                    start + std::chrono::milliseconds(a.gw.config.upstream_first_token_timeout_ms));
   auto opened = co_await a.client.open_stream(req);
   if (ex.client_gone()) {
     rep.answered = true;
@@ -383,14 +413,15 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
   }
   if (!opened) {
     judge_transport(a, rep, opened.error());
+    if (first_token.fired()) first_token_missed(a, rep, start);
     co_return rep;
   }
   auto& stream = *opened;
   rep.obs.ttfb_ms = ms_between(start, Clock::now());
   const auto* upstream = a.c.provider->codec;
   const bool sse = stream.content_type().rfind("text/event-stream", 0) == 0;
-  const bool binary = a.job.canon.op == formats::Operation::kSpeech;  // audio bytes, relayed as they come
   if (stream.status() >= 400 || (!upstream && !sse && !binary)) {
+    first_token.disarm();  // a whole body, not a stream of events
     auto all = co_await read_all(stream);
     if (!all) {
       judge_transport(a, rep, all.error());
@@ -421,17 +452,25 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
   if (upstream && !raw) decoder = upstream->stream_decoder(upstream_call(a));
   server::Headers headers;
   if (a.caller.key->is_admin()) headers.emplace_back("x-anygpt-provider", a.c.provider->provider.id);
-  rep.answered = true;
-  // (No conditional expression inside a co_await statement: GCC 12 miscompiles those.)
-  std::string_view type = "text/event-stream";
-  if (encoder) type = encoder->content_type();
-  const bool begun = co_await ex.begin_stream(200, type, std::move(headers));
-  if (!begun) {
-    rep.obs.outcome = routing::Outcome::kNeutral;
+  RelayTarget target;
+  target.include_usage = a.job.canon.include_usage;
+  target.encoder = encoder.get();
+  target.decoder = decoder.get();
+  target.watcher = watcher.get();
+  target.started = a.job.started;
+  target.content_type = encoder ? encoder->content_type() : std::string_view("text/event-stream");
+  target.headers = &headers;
+  target.first_token = &first_token;
+  auto end = co_await relay_events(ex, stream, target, a.c.provider->provider.id);
+  if (end.kind == StreamEnd::Kind::kNotStarted) {  // nothing was sent: fail over as before the headers
+    rep.verdict = routing::Verdict{};
+    rep.obs.outcome = routing::Outcome::kFailure;
+    a.last = end.error;
+    a.last.provider = a.c.provider->provider.id;
+    if (first_token.fired()) first_token_missed(a, rep, start);
     co_return rep;
   }
-  RelayTarget target{a.job.canon.include_usage, encoder.get(), decoder.get(), watcher.get(), a.job.started};
-  auto end = co_await relay_events(ex, stream, target, a.c.provider->provider.id);
+  rep.answered = true;
   auto finished = Clock::now();
   // Bill what the provider reported, or else what the client actually received.
   std::int64_t completion = end.usage.present ? end.usage.completion_tokens : oai::estimate_tokens(end.delivered_chars);

@@ -25,6 +25,9 @@ struct Relay {
   std::string_view provider_id;
   StreamEnd end;
   bool done_seen = false;
+  bool content_seen = false;         // a content event came: the response may be committed
+  bool committed = false;            // the client has the head
+  std::string pending;               // what was held back before the commit
   std::vector<json::object> chunks;  // a native upstream's decoded chunks of one read
 
   formats::Moment now() const {
@@ -87,6 +90,7 @@ struct Relay {
     auto err = target.decoder->feed(bytes, chunks);
     for (const auto& chunk : chunks) {
       end.delivered_chars += formats::common::delivered_chars(chunk);
+      content_seen = content_seen || formats::common::is_content_chunk(chunk);
       auto u = oai::usage_from(chunk);
       if (u.present) end.usage = u;
       target.encoder->chunk(chunk, now(), out);
@@ -99,6 +103,7 @@ struct Relay {
   bool watch(std::string_view bytes, std::string& out) {
     auto err = target.watcher->feed(bytes);
     out.append(bytes.data(), bytes.size());
+    content_seen = content_seen || target.watcher->delivered_chars() > 0 || target.watcher->complete();
     return !err || upstream_failed(std::move(*err));
   }
 
@@ -130,6 +135,7 @@ struct Relay {
       }
       if (seen.kind == Kind::kDone) done_seen = true;
       end.delivered_chars += seen.delivered_chars;
+      content_seen = content_seen || seen.content;
       if (!target.encoder) {
         pass_through(*ev, seen, out);
       } else if (!translate(*ev, seen, out)) {
@@ -165,6 +171,31 @@ struct Relay {
 
 }  // namespace
 
+namespace {
+
+// Sends `out` (empties it). Before the commit it is held back until a content event came, or
+// `force`; then the head and everything held back go first. False when the client is gone.
+boost::asio::awaitable<bool> deliver(server::Exchange& ex, Relay& relay, std::string& out, bool force) {
+  if (!relay.committed) {
+    relay.pending += out;
+    out.clear();
+    if (!relay.content_seen && !force) co_return true;
+    if (relay.target.first_token) relay.target.first_token->disarm();
+    server::Headers headers;
+    if (relay.target.headers) headers = *relay.target.headers;
+    relay.committed = true;
+    const bool begun = co_await ex.begin_stream(200, relay.target.content_type, std::move(headers));
+    if (!begun) co_return false;
+    out.swap(relay.pending);
+  }
+  bool written = true;
+  if (!out.empty()) written = co_await ex.write_chunk(out);
+  out.clear();
+  co_return written;
+}
+
+}  // namespace
+
 boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::Stream& stream, RelayTarget target,
                                                std::string_view provider_id) {
   Relay relay(target, provider_id);
@@ -179,13 +210,17 @@ boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::S
       }
       auto err = piece.error();
       err.message = "Provider '" + std::string(provider_id) + "' stream failed after it started: " + err.message;
-      std::string event = relay.broken_event(std::move(err));
-      co_await ex.write_chunk(event);
+      if (!relay.committed) {
+        relay.end.kind = StreamEnd::Kind::kNotStarted;
+        relay.end.error = std::move(err);
+        co_return relay.result();
+      }
+      out = relay.broken_event(std::move(err));
+      co_await deliver(ex, relay, out, true);
       co_return relay.result();
     }
     if (piece->empty()) break;
     if (!relay.end.first_event) relay.end.first_event = routing::Clock::now();
-    out.clear();
     bool broken = false;
     if (target.decoder || target.watcher) {
       const bool ok = target.watcher ? relay.watch(*piece, out) : relay.decode(*piece, out);
@@ -197,12 +232,14 @@ boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::S
       splitter.append(*piece);
       broken = !relay.split(splitter, out);
     }
-    if (!out.empty()) {
-      const bool written = co_await ex.write_chunk(out);
-      if (!written) {
-        relay.end.kind = StreamEnd::Kind::kClientGone;
-        co_return relay.result();
-      }
+    if (broken && !relay.committed && !relay.content_seen) {  // an in-band error before any content
+      relay.end.kind = StreamEnd::Kind::kNotStarted;
+      co_return relay.result();
+    }
+    const bool written = co_await deliver(ex, relay, out, broken);
+    if (!written) {
+      relay.end.kind = StreamEnd::Kind::kClientGone;
+      co_return relay.result();
     }
     if (broken) co_return relay.result();
   }
@@ -210,20 +247,22 @@ boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::S
   if (!ended) {
     auto err = core::make_error(core::ErrorKind::kUpstreamError,
                                 "Provider '" + std::string(provider_id) + "' stream ended before its end signal");
-    std::string event = relay.broken_event(std::move(err));
-    co_await ex.write_chunk(event);
+    if (!relay.committed && !relay.content_seen) {
+      relay.end.kind = StreamEnd::Kind::kNotStarted;
+      relay.end.error = std::move(err);
+      co_return relay.result();
+    }
+    out += relay.broken_event(std::move(err));
+    co_await deliver(ex, relay, out, true);
     co_return relay.result();
   }
   // The provider ended the body cleanly: the answer is complete even without its [DONE].
-  out.clear();
   if (target.encoder && !target.watcher)  // a watched stream's own end events went through
     target.encoder->finish(relay.final_usage(), relay.now(), out);
   else if (!target.encoder && !relay.done_seen)
-    out = "data: [DONE]\n\n";
-  if (!out.empty()) {
-    const bool written = co_await ex.write_chunk(out);
-    if (!written) relay.end.kind = StreamEnd::Kind::kClientGone;
-  }
+    out += "data: [DONE]\n\n";
+  const bool written = co_await deliver(ex, relay, out, true);
+  if (!written) relay.end.kind = StreamEnd::Kind::kClientGone;
   co_return relay.result();
 }
 

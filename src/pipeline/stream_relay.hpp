@@ -6,6 +6,7 @@
 #include <boost/json/object.hpp>
 #include <optional>
 
+#include "core/watchdog.hpp"
 #include "formats/codec.hpp"
 #include "formats/provider.hpp"
 #include "routing/health.hpp"
@@ -16,7 +17,9 @@ namespace anygpt::pipeline {
 
 // How a relayed stream ended.
 struct StreamEnd {
-  enum class Kind { kComplete, kBroken, kClientGone } kind = Kind::kComplete;
+  // kNotStarted: the upstream failed (or was cut off by the first-token deadline) before its
+  // first content event; nothing reached the client, so the caller may still fail over.
+  enum class Kind { kComplete, kBroken, kClientGone, kNotStarted } kind = Kind::kComplete;
   core::Usage usage;                // as reported by the provider (present=false when not)
   std::size_t delivered_chars = 0;  // text the client received, for billing without usage
   std::optional<routing::Clock::time_point> first_event;
@@ -31,16 +34,23 @@ struct StreamEnd {
 // watcher (instead of a decoder): a native upstream of the client's own protocol: its bytes go
 // to the client as they are, the watcher reads usage, errors and the end signal from them, and
 // the encoder only renders a failure. REQUIRES: an encoder when there is a decoder or a watcher.
+// The client's response is committed (status 200, `content_type`, `headers`, then what was held
+// back) only at the first content event: text, a tool call or a finish, not a role-only chunk
+// (or at a clean end without any). `first_token` (optional) is disarmed then.
 struct RelayTarget {
   bool include_usage = false;
   formats::StreamEncoder* encoder = nullptr;
   formats::StreamDecoder* decoder = nullptr;
   formats::StreamWatcher* watcher = nullptr;
   routing::Clock::time_point started;  // when the request arrived (encoders' durations)
+  std::string_view content_type;
+  const server::Headers* headers = nullptr;
+  core::Watch* first_token = nullptr;
 };
 
 // Malformed chunks are dropped (logged); a cut or stalled upstream, or an in-band error event
-// when translating, ends with the protocol's error event (no [DONE] / clean end).
+// when translating, ends with the protocol's error event (no [DONE] / clean end) once the
+// response is committed, and as kNotStarted (nothing sent) before.
 boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::Stream& stream, RelayTarget target,
                                                std::string_view provider_id);
 

@@ -170,6 +170,43 @@ describe('routing and failover, one fault at a time', () => {
     assert.ok(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`);
   });
 
+  test('first content late after the headers: nothing sent yet, so the next provider serves the whole stream', async () => {
+    gw = await start({ UPSTREAM_FIRST_TOKEN_TIMEOUT_MS: '400', UPSTREAM_IDLE_TIMEOUT_MS: '5000' });
+    await mockA.fault({ fault: 'stream_stall', afterChunks: 1, model: 'mock-gpt-4', count: 1 });  // role chunk, then silence
+    const t0 = Date.now();
+    const r = await postChat(gw, ask('mock-gpt-4', { stream: true }), gw.adminKey);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('x-anygpt-provider'), 'mock-b', 'the head names the provider that served');
+    const events = await sseEvents(r);
+    const elapsed = Date.now() - t0;
+    assert.equal(events.at(-1), '[DONE]');
+    assert.equal(events.filter((e) => e !== '[DONE]').filter((e) => JSON.parse(e).choices?.[0]?.delta?.role).length, 1, 'one role chunk: nothing of the abandoned attempt leaked');
+    assert.ok(deliveredChars(events) > 0);
+    assert.ok(elapsed >= 380 && elapsed < 2500, `failed over after the deadline (${elapsed} ms)`);
+    assert.equal(await countFor(mockA, 'mock-gpt-4'), 1);
+    assert.equal(await countFor(mockB, 'mock-gpt-4'), 1);
+  });
+
+  test('first content late and no other provider: a 504 in the protocol\'s shape, not a 200 with an error event', async () => {
+    gw = await start({ UPSTREAM_FIRST_TOKEN_TIMEOUT_MS: '300', UPSTREAM_IDLE_TIMEOUT_MS: '5000' });
+    await mockA.fault({ fault: 'stream_stall', afterChunks: 1, model: 'solo' });
+    const r = await postChat(gw, ask('solo', { stream: true }), USER);
+    const e = await openAIError(r, 504, 'first_token_timeout');
+    assert.match(e.message, /no content within 300 ms/);
+    assert.equal((await usage(gw)).token_usage, 0, 'nothing delivered, nothing billed');
+  });
+
+  test('a stream cut before its first content fails over invisibly', async () => {
+    gw = await start();
+    await mockA.fault({ fault: 'stream_cut', afterChunks: 1, model: 'mock-gpt-4', count: 1 });
+    const r = await postChat(gw, ask('mock-gpt-4', { stream: true }), gw.adminKey);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('x-anygpt-provider'), 'mock-b');
+    const events = await sseEvents(r);
+    assert.equal(events.at(-1), '[DONE]');
+    assert.ok(deliveredChars(events) > 0);
+  });
+
   test('stream cut mid-way: error event, no [DONE], counted as a provider error, only delivered text billed', async () => {
     gw = await start();
     await mockA.fault({ fault: 'stream_cut', afterChunks: 4, model: 'solo' });

@@ -43,6 +43,15 @@ std::size_t code_points(std::string_view s) {
   return n;
 }
 
+bool is_content_chunk(const json::object& chunk) {
+  if (delivered_chars(chunk) > 0) return true;
+  const auto* c = first_choice(chunk);
+  if (!c) return false;
+  const auto* delta = c->if_contains("delta");
+  const bool calls = delta && delta->is_object() && field(delta->get_object(), "tool_calls");
+  return calls || field(*c, "finish_reason");
+}
+
 std::size_t delivered_chars(const json::object& chunk) {
   std::size_t n = 0;
   const auto* choices = chunk.if_contains("choices");

@@ -34,6 +34,10 @@ std::size_t code_points(std::string_view s);
 // arguments): what a broken stream is billed by when the provider reported no usage.
 std::size_t delivered_chars(const boost::json::object& chunk);
 
+// True when a canonical chunk carries text, a tool call or a finish reason: what commits a
+// stream to the client (a role-only or empty first chunk does not).
+bool is_content_chunk(const boost::json::object& chunk);
+
 // The tool-call arguments string parsed into an object. An empty string is {}; text that is
 // not a JSON object is kept, as {"_raw": text}, so nothing the model said is lost.
 boost::json::object parse_arguments(std::string_view arguments);

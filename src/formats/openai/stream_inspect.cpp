@@ -12,8 +12,10 @@ namespace {
 
 constexpr std::array<std::string_view, 5> kTextKeys{"content", "arguments", "refusal", "reasoning",
                                                     "reasoning_content"};
-// Validates, spots top-level "usage":{...} and measures delta text.
-const common::EventScanSpec kScan{kTextKeys, {}, {}, {}, "usage"};
+// A tool call or a finish reason makes a chunk content even without text.
+constexpr std::array<std::string_view, 2> kContentMarks{"tool_calls", "finish_reason"};
+// Validates, spots top-level "usage":{...}, measures delta text and tells content chunks.
+const common::EventScanSpec kScan{kTextKeys, kContentMarks, {}, {}, "usage"};
 
 }  // namespace
 
@@ -30,6 +32,7 @@ EventInfo inspect_event(std::string_view event) {
   info.kind = scan.object ? EventInfo::Kind::kChunk : EventInfo::Kind::kMalformed;
   info.has_usage = scan.has_reported;
   info.delivered_chars = scan.text_chars;
+  info.content = scan.text_chars > 0 || scan.marked;
   return info;
 }
 

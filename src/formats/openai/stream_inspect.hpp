@@ -18,6 +18,7 @@ struct EventInfo {
   Kind kind = Kind::kNoData;
   bool has_usage = false;           // a top-level "usage" object (not null)
   std::size_t delivered_chars = 0;  // code points of delta text: content, refusal, reasoning, tool arguments
+  bool content = false;             // the chunk carries text, a tool call or a finish (not just a role)
 };
 
 // REQUIRES: `event` is one complete event without its terminating blank line.
