@@ -139,7 +139,7 @@ formats::Moment moment(const Job& job) {
 }
 
 formats::AnswerContext answer_context(const AttemptContext& a, const server::Exchange& ex) {
-  return formats::AnswerContext{a.model, ex.request_id(), a.job.canon.include_usage};
+  return formats::AnswerContext{a.model, ex.request_id(), a.job.canon.include_usage, a.job.client_object};
 }
 
 // The call for this attempt: the operation's endpoint of the candidate, with the provider's key

@@ -1,10 +1,11 @@
-// The OpenAI-compatible /v1 family (chat completions, key introspection, key generation).
+// The OpenAI-compatible /v1 family (chat completions, responses, key introspection, key generation).
 #include <boost/json.hpp>
 #include <chrono>
 
 #include "core/log.hpp"
 #include "formats/openai/chat_codec.hpp"
 #include "formats/openai/openai.hpp"
+#include "formats/responses/responses.hpp"
 #include "pipeline/shared_state.hpp"
 #include "routes/api_route.hpp"
 
@@ -102,6 +103,23 @@ awaitable<void> generate_key(pipeline::Gateway& gw, server::Exchange& ex) {
   co_await ex.reply(server::Response{200, "application/json", json::serialize(out), {}});
 }
 
+// ---- /v1/responses ----
+
+// GET /v1/responses/{id}: translated responses are not stored (docs/PROTOCOLS.md), so every id
+// is unknown here.
+awaitable<void> retrieve_response(pipeline::Gateway& gw, server::Exchange& ex) {
+  const auto& protocol = formats::responses::protocol();
+  const bool admitted = co_await admit_key(gw, ex, protocol);
+  if (!admitted) co_return;
+  std::string message = "No response with id '";
+  message += ex.path_param();
+  message +=
+      "' is stored. anygpt answers /v1/responses by translating it to chat completions and keeps no responses "
+      "(\"store\" is accepted and ignored).";
+  co_await pipeline::reply_error(ex, make_error(ErrorKind::kNotFound, std::move(message), "response_id", "not_found"),
+                                 protocol);
+}
+
 }  // namespace
 
 std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw) {
@@ -109,6 +127,10 @@ std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw) {
   return {
       {verb::post, "/v1/chat/completions", "Create a chat completion (OpenAI format; SSE when stream=true)",
        Access::kKey, dispatch_handler(gw, formats::openai::protocol(), formats::openai::chat_codec())},
+      {verb::post, "/v1/responses", "Create a model response (OpenAI Responses API; SSE events when stream=true)",
+       Access::kKey, dispatch_handler(gw, formats::responses::protocol(), formats::responses::codec())},
+      {verb::get, "/v1/responses/{id}", "Retrieve a stored response", Access::kKey,
+       [g](server::Exchange& ex) { return retrieve_response(*g, ex); }},
       {verb::get, "/v1/keys/me", "Describe the calling key: tier, limits and usage", Access::kKey,
        [g](server::Exchange& ex) { return keys_me(*g, ex); }},
       {verb::post, "/v1/generate_key", "Create a user key (admin)", Access::kAdmin,
