@@ -1,6 +1,8 @@
 // POST /v1/responses (and GET /v1/responses/{id}) driven by the official `openai` SDK (v6):
 // `client.responses.create()`, `client.responses.stream()` and `create({stream: true})` against
-// the gateway translating to chat completions on the mock, and what reached the mock.
+// the gateway translating to chat completions on the mock, and forwarding untouched to a
+// provider declared with "protocol": "openai-responses" (the mock's own /v1/responses); and
+// what reached the mock each time.
 import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
@@ -11,13 +13,16 @@ const USAGE_USER = newKey();
 const MODEL = 'mock-gpt-4';
 const FAILOVER = 'resp-failover';
 const CLAUDE = 'claude-mock';  // served by the mock's native Anthropic API, which applies max_tokens
+const NATIVE = 'gpt-native';   // served only by mockC's Responses API
+const MIXED = 'gpt-mixed';     // mockC's Responses API first, then mock-a's chat completions
+const HAIKU = 'Silent servers hum\nA mock reply drifts like snow\nTests pass in the night';
 const GREETING = 'Hello! I am the anygpt mock provider. How can I help you today?';
 const weather = {
   type: 'function', name: 'get_weather', description: 'Weather for a city', strict: false,
   parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] },
 };
 
-let mockA, mockB, gw;
+let mockA, mockB, mockC, gw;
 const client = (apiKey = USER) => new OpenAI({ apiKey, baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 10000 });
 
 // The chat requests the mock received since the last reset, parsed; each with the provider's key.
@@ -53,14 +58,15 @@ function assertTextStreamOrder(types) {
 }
 
 before(async () => {
-  [mockA, mockB] = await Promise.all([startMock({ MOCK_STREAM_CHUNKS: '5' }), startMock({ MOCK_STREAM_CHUNKS: '5' })]);
+  [mockA, mockB, mockC] = await Promise.all([1, 2, 3].map(() => startMock({ MOCK_STREAM_CHUNKS: '5' })));
   gw = await startGateway({
     files: {
       tiers: { open: openTier() },
       keys: userKeys({ [USER]: { userId: 'resp-user', tier: 'open' }, [USAGE_USER]: { userId: 'resp-usage', tier: 'open' } }),
       // mock-a is first in file order, so the failover model is tried on it first.
       providers: [
-        mockProvider(mockA, 'mock-a', [MODEL, FAILOVER]),
+        mockProvider(mockC, 'mock-native', [NATIVE, MIXED], { protocol: 'openai-responses', provider_url: `${mockC.url}/v1` }),
+        mockProvider(mockA, 'mock-a', [MODEL, FAILOVER, MIXED]),
         mockProvider(mockB, 'mock-b', [FAILOVER]),
         mockProvider(mockA, 'mock-claude', [CLAUDE], { protocol: 'anthropic', provider_url: mockA.url }),
       ],
@@ -69,9 +75,9 @@ before(async () => {
     env: { ROUTING_SPREAD_POINTS: '0' },
   });
 });
-after(async () => { await gw?.cleanup(); await Promise.all([mockA?.stop(), mockB?.stop()]); });
+after(async () => { await gw?.cleanup(); await Promise.all([mockA?.stop(), mockB?.stop(), mockC?.stop()]); });
 beforeEach(async () => {
-  for (const m of [mockA, mockB]) { await m.control('/mock/requests', 'DELETE'); await m.control('/mock/faults', 'DELETE'); }
+  for (const m of [mockA, mockB, mockC]) { await m.control('/mock/requests', 'DELETE'); await m.control('/mock/faults', 'DELETE'); }
 });
 
 describe('responses.create', () => {
@@ -324,5 +330,118 @@ describe('responses errors', () => {
     const doc = await (await fetch(`${gw.url}/openapi.json`)).json();
     assert.ok(doc.paths['/v1/responses'].post);
     assert.ok(doc.paths['/v1/responses/{id}'].get);
+  });
+});
+
+describe('providers that serve the Responses API natively ("protocol": "openai-responses")', () => {
+  // The requests mockC's Responses API received; each with the provider's key, never the client's.
+  async function nativeRequests() {
+    const recs = (await mockC.requests()).requests;
+    for (const r of recs) {
+      assert.equal(r.headers.authorization, 'Bearer provider-secret-mock-native');
+      for (const v of Object.values(r.headers)) assert.ok(!String(v).includes(USER), 'client key leaked upstream');
+    }
+    return recs;
+  }
+
+  test("create(): the client's request goes to {base}/responses as it was sent, the answer comes back as is", async () => {
+    const params = { model: NATIVE, input: 'hello there', instructions: 'Be brief.', store: true, metadata: { k: 'v' },
+                     tools: [{ type: 'web_search' }], include: ['reasoning.encrypted_content'] };
+    const r = await client().responses.create(params);
+    assert.match(r.id, /^resp_mock_/, "the provider's own response");
+    assert.equal(r.output_text, GREETING);
+    assert.equal(r.store, true);
+    assert.equal(r.instructions, 'Be brief.');
+    const [rec] = await nativeRequests();
+    assert.equal(rec.method, 'POST');
+    assert.equal(rec.path, '/v1/responses');
+    assert.deepEqual(rec.bodyJson, params, 'fields a translation refuses (built-in tools, store) reach the provider');
+    assert.equal((await mockA.requests()).total, 0);
+  });
+
+  test('previous_response_id is resolved by the provider, and GET /v1/responses/{id} reads its store', async () => {
+    const first = await client().responses.create({ model: NATIVE, input: 'write a haiku' });
+    const again = await client().responses.create({ model: NATIVE, previous_response_id: first.id, input: 'hello' });
+    assert.equal(again.previous_response_id, first.id);
+    const got = await client().responses.retrieve(first.id);
+    assert.equal(got.id, first.id);
+    assert.equal(got.output_text, HAIKU);
+    assert.deepEqual(got.usage, first.usage);
+    const reads = (await nativeRequests()).filter((q) => q.method === 'GET');
+    assert.deepEqual(reads.map((q) => q.path), [`/v1/responses/${first.id}`]);
+    const e = await rejectsWith(client().responses.retrieve('resp_unknown'), OpenAI.NotFoundError);
+    assert.match(e.message, /resp_unknown/);
+  });
+
+  test("stream(): the provider's events go through untouched and usage is counted", async () => {
+    const me = async () => (await (await fetch(`${gw.url}/v1/keys/me`, { headers: { authorization: `Bearer ${USAGE_USER}` } })).json()).usage;
+    const before = await me();
+    const stream = client(USAGE_USER).responses.stream({ model: NATIVE, input: 'hello there' });
+    const events = [];
+    for await (const e of stream) events.push(e);
+    const final = await stream.finalResponse();
+    assertTextStreamOrder(events.map((e) => e.type));
+    assert.match(events[0].response.id, /^resp_mock_/);
+    assert.equal(final.output_text, GREETING);
+    const after = await me();
+    assert.equal(after.token_usage - before.token_usage, final.usage.total_tokens);
+    const [rec] = await nativeRequests();
+    assert.equal(rec.bodyJson.stream, true);
+    assert.equal(rec.bodyJson.stream_options, undefined, "nothing added to the client's request");
+  });
+
+  test('an incomplete native response stays incomplete; a provider 400 comes back as a 400', async () => {
+    const r = await client().responses.create({ model: NATIVE, input: 'write a haiku', max_output_tokens: 16 });
+    assert.equal(r.status, 'incomplete');
+    assert.deepEqual(r.incomplete_details, { reason: 'max_output_tokens' });
+    const e = await rejectsWith(client().responses.create({ model: NATIVE, input: 'hi', max_output_tokens: 5 }), OpenAI.BadRequestError);
+    assert.match(e.message, /max_output_tokens/);
+  });
+
+  test('a native stream that breaks ends with an error event', async () => {
+    await mockC.fault({ fault: 'stream_cut', afterChunks: 4, model: NATIVE });
+    const stream = await client().responses.create({ model: NATIVE, input: 'hello there', stream: true });
+    const events = [];
+    for await (const e of stream) events.push(e);
+    assert.equal(events.at(-1).type, 'error');
+    assert.ok(!events.some((e) => e.type === 'response.completed'));
+    await mockC.fault({ fault: 'stream_cut', afterChunks: 4, model: NATIVE });
+    await assert.rejects(client().responses.stream({ model: NATIVE, input: 'hello there' }).finalResponse());
+  });
+
+  test('failover from a native provider answering 503 to a translating one', async () => {
+    await mockC.fault({ fault: 'status', status: 503, model: MIXED });
+    const r = await client().responses.create({ model: MIXED, input: 'hello there' });
+    assert.equal(r.output_text, GREETING);
+    assert.match(r.id, /^resp_req_/, 'answered by translation');
+    assert.ok((await nativeRequests()).length >= 1, 'the native provider was tried first');
+    assert.deepEqual(await bodies(mockA, 'mock-a'), [{ model: MIXED, messages: [{ role: 'user', content: 'hello there' }] }]);
+  });
+
+  test('a chat client is not sent to a Responses-only provider: 400', async () => {
+    const e = await rejectsWith(client().chat.completions.create({ model: NATIVE, messages: [{ role: 'user', content: 'hi' }] }), OpenAI.BadRequestError);
+    assert.equal(e.code, 'responses_only');
+    assert.match(e.message, /\/v1\/responses/);
+    assert.equal((await mockC.requests()).total, 0);
+  });
+});
+
+describe("the mock's own /v1/responses (docs/MOCK.md)", () => {
+  const post = (body) => fetch(`${mockC.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  test('validates like the API and names the field', async () => {
+    for (const [body, param] of [[{ model: 'm', messages: [] }, 'messages'], [{ model: 'm' }, 'input'], [{ input: 'x' }, 'model'],
+                                 [{ model: 'm', input: 'x', max_output_tokens: 15 }, 'max_output_tokens'], [{ model: 'm', input: 7 }, 'input']]) {
+      const r = await post(body);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal((await r.json()).error.param, param);
+    }
+    assert.equal((await post({ model: 'm', previous_response_id: 'resp_x' })).status, 200);
+  });
+  test('keeps what it created for GET /v1/responses/{id}', async () => {
+    const created = await (await post({ model: 'm', input: 'hello', tools: [{ type: 'function', name: 'f' }], tool_choice: 'none' })).json();
+    assert.equal(created.output[0].content[0].text, GREETING);
+    const got = await (await fetch(`${mockC.url}/v1/responses/${created.id}`)).json();
+    assert.deepEqual(got, created);
+    assert.equal((await fetch(`${mockC.url}/v1/responses/resp_nope`)).status, 404);
   });
 });
