@@ -6,7 +6,7 @@
 import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startMock, startGateway, mockProvider, userKeys, newKey, openTier } from './lib/harness.mjs';
+import { startMock, startGateway, mockProvider, userKeys, newKey, openTier, rejectsWith } from './lib/harness.mjs';
 
 const USER = newKey();
 const USAGE_USER = newKey();
@@ -35,17 +35,6 @@ async function chatRequests(mock, providerId) {
   return recs;
 }
 const bodies = async (mock, id) => (await chatRequests(mock, id)).map((r) => r.bodyJson);
-
-// Awaits a promise that must reject with an instance of cls; returns the error.
-async function rejectsWith(promise, cls) {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(e instanceof cls, `expected ${cls.name}, got ${e?.constructor?.name}: ${e?.message}`);
-    return e;
-  }
-  assert.fail(`expected ${cls.name}, but the call succeeded`);
-}
 
 // The event types a text-only stream has, in order.
 function assertTextStreamOrder(types) {

@@ -11,14 +11,6 @@ using common::field;
 
 namespace {
 
-std::string at(std::string_view base, std::size_t i) {
-  std::string out(base);
-  out += '[';
-  out += std::to_string(i);
-  out += ']';
-  return out;
-}
-
 // Content parts of a message in chat form: text parts, image_url parts, input_audio and file
 // parts; `texts_only` (system and assistant turns) accepts text alone.
 struct Content {
@@ -103,7 +95,7 @@ core::Result<Content> read_content(const json::value* v, const std::string& wher
     return invalid_field("'" + where + "' must be a string or an array of content parts", where);
   const auto& list = v->get_array();
   for (std::size_t i = 0; i < list.size(); ++i)
-    if (auto e = read_part(list[i], at(where, i), texts_only, out)) return *e;
+    if (auto e = read_part(list[i], indexed(where, i), texts_only, out)) return *e;
   return out;
 }
 
@@ -178,7 +170,7 @@ MaybeError append_function_output(const json::object& item, const std::string& w
     const auto& parts = output->get_array();
     for (std::size_t i = 0; i < parts.size(); ++i) {
       const auto* p = parts[i].if_object();
-      auto part_where = at(where + ".output", i);
+      auto part_where = indexed(where + ".output", i);
       if (!p || common::str(*p, "type") != "input_text" || !common::field(*p, "text") || !p->at("text").is_string())
         return invalid_field(
             "'" + part_where + "' must be an input_text part: a chat-completions tool message carries text only",
@@ -235,7 +227,7 @@ MaybeError append_input(const json::value& input, json::array& out) {
   if (items.empty()) return invalid_field("'input' must contain at least one item", "input");
   std::size_t before = out.size();
   for (std::size_t i = 0; i < items.size(); ++i)
-    if (auto e = append_item(items[i], at("input", i), out)) return e;
+    if (auto e = append_item(items[i], indexed("input", i), out)) return e;
   if (out.size() == before) return invalid_field("'input' has no item a chat model can read", "input");
   return std::nullopt;
 }

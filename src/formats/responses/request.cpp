@@ -12,6 +12,14 @@ core::Error invalid_field(std::string message, std::string param) {
   return core::make_error(core::ErrorKind::kInvalidRequest, std::move(message), std::move(param), "invalid_request");
 }
 
+std::string indexed(std::string_view path, std::size_t i) {
+  std::string out(path);
+  out += '[';
+  out += std::to_string(i);
+  out += ']';
+  return out;
+}
+
 namespace {
 
 constexpr std::string_view kStateless =
@@ -166,15 +174,7 @@ core::Result<Canonical> decode_request(const json::value& body) {
   if (auto e = check_accepted(request)) return *e;
   auto stream = stream_flag(request);
   if (!stream) return stream.error();
-  if (*stream) {
-    chat["stream"] = true;
-    chat["stream_options"] = json::object{{"include_usage", true}};
-  }
-  Canonical canonical;
-  canonical.body = std::move(chat);
-  canonical.model = std::string(*model);
-  canonical.stream = *stream;
-  return canonical;
+  return common::chat_canonical(std::move(chat), std::string(*model), *stream);
 }
 
 }  // namespace anygpt::formats::responses

@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/error.hpp"
 #include "formats/codec.hpp"
@@ -16,6 +17,9 @@ using MaybeError = std::optional<core::Error>;
 
 // A kInvalidRequest error naming `param` (a Responses request path such as "input[2].call_id").
 core::Error invalid_field(std::string message, std::string param);
+
+// "path[i]", for params naming an element.
+std::string indexed(std::string_view path, std::size_t i);
 
 // REQUIRES: `body` is the client's parsed JSON. The whole request as a canonical chat request.
 core::Result<Canonical> decode_request(const boost::json::value& body);

@@ -13,14 +13,6 @@ using common::field;
 
 namespace {
 
-std::string at(std::string_view base, std::size_t i) {
-  std::string out(base);
-  out += '[';
-  out += std::to_string(i);
-  out += ']';
-  return out;
-}
-
 core::Error hosted_tool(std::string_view type, std::string param) {
   std::string message = "The '";
   message += type;
@@ -56,7 +48,7 @@ MaybeError read_tools(const json::object& request, json::array& tools) {
   if (!v->is_array()) return invalid_field("'tools' must be an array", "tools");
   const auto& list = v->get_array();
   for (std::size_t i = 0; i < list.size(); ++i) {
-    auto where = at("tools", i);
+    auto where = indexed("tools", i);
     if (!list[i].is_object()) return invalid_field("'" + where + "' must be an object", where);
     const auto& tool = list[i].get_object();
     auto type = common::str(tool, "type");
@@ -84,7 +76,7 @@ core::Result<json::value> allowed_tools(const json::object& choice, json::array&
   std::vector<std::string_view> names;
   for (std::size_t i = 0; i < list->get_array().size(); ++i) {
     const auto& t = list->get_array()[i];
-    auto where = at("tool_choice.tools", i);
+    auto where = indexed("tool_choice.tools", i);
     const auto* o = t.if_object();
     if (!o || common::str(*o, "type") != "function")
       return hosted_tool(o ? common::str(*o, "type") : "?", where + ".type");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "formats/responses/responses.hpp"
+#include "sse_events.hpp"
 
 using namespace anygpt;
 using namespace anygpt::formats;
@@ -17,40 +18,9 @@ using core::ErrorKind;
 
 namespace {
 
-struct Event {
-  std::string type;
-  json::object data;
-};
-
-// Splits SSE text into events: "event: <type>\ndata: <json>\n\n", the data's type the event's.
-std::vector<Event> events(const std::string& sse) {
-  std::vector<Event> out;
-  std::size_t pos = 0;
-  while (pos < sse.size()) {
-    auto end = sse.find("\n\n", pos);
-    EXPECT_NE(end, std::string::npos) << "unterminated event: " << sse.substr(pos);
-    if (end == std::string::npos) break;
-    std::string block = sse.substr(pos, end - pos);
-    pos = end + 2;
-    EXPECT_EQ(block.rfind("event: ", 0), 0u) << block;
-    auto nl = block.find('\n');
-    EXPECT_EQ(block.substr(nl + 1, 6), "data: ") << block;
-    json::error_code ec;
-    auto data = json::parse(block.substr(nl + 7), ec);
-    EXPECT_FALSE(ec) << "bad JSON in event: " << block;
-    if (ec || !data.is_object()) continue;
-    Event e{block.substr(7, nl - 7), data.as_object()};
-    EXPECT_EQ(e.data.at("type").as_string(), e.type);
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
-std::vector<std::string> types(const std::vector<Event>& evs) {
-  std::vector<std::string> out;
-  for (const auto& e : evs) out.push_back(e.type);
-  return out;
-}
+using Event = format_tests::SseEvent;
+const auto& events = format_tests::sse_events;
+const auto& types = format_tests::sse_types;
 
 // What the SDK's ResponseStream builds from the events, checking on the way what it checks
 // (an output item and content part at every index an event names, of the right type) and what
@@ -69,7 +39,7 @@ Accumulated accumulate(const std::vector<Event>& evs) {
   std::set<std::int64_t> closed;
   std::int64_t expected_seq = 0;
   for (const auto& e : evs) {
-    const auto& d = e.data;
+    const auto& d = e.data.as_object();
     EXPECT_EQ(d.at("sequence_number").as_int64(), expected_seq++) << e.type;
     if (e.type == "error") {
       acc.error_event = true;
@@ -399,7 +369,7 @@ TEST(ResponsesStream, EchoesTheRequestInEveryResponseObject) {
   run.feed(text_chunk("x"));
   run.finish(1, 1);
   for (const auto& e : events(run.all)) {
-    if (!e.data.contains("response")) continue;
+    if (!e.data.as_object().contains("response")) continue;
     EXPECT_EQ(e.data.at("response").at("instructions"), json::value("be brief")) << e.type;
     EXPECT_EQ(e.data.at("response").at("tools"), request.at("tools")) << e.type;
     EXPECT_EQ(e.data.at("response").at("model"), json::value("gpt-test")) << e.type;

@@ -2,12 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "formats/responses/answer.hpp"
 #include "formats/responses/responses.hpp"
+#include "sse_events.hpp"
 
 using namespace anygpt;
 using namespace anygpt::formats;
@@ -18,11 +17,7 @@ using core::ErrorKind;
 namespace {
 
 json::value fixture(const std::string& name) {
-  std::ifstream in(std::string(ANYGPT_FIXTURES_DIR) + "/responses/" + name);
-  EXPECT_TRUE(in.good()) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str());
+  return format_tests::fixture("responses", name);
 }
 
 core::Result<Canonical> decode(std::string_view body) {
