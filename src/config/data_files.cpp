@@ -170,6 +170,7 @@ const char* protocol_name(ProviderProtocol p) {
     case ProviderProtocol::kAnthropic: return "anthropic";
     case ProviderProtocol::kGemini: return "gemini";
     case ProviderProtocol::kOllama: return "ollama";
+    case ProviderProtocol::kOpenAIResponses: return "openai-responses";
   }
   return "openai";
 }
@@ -179,17 +180,24 @@ namespace {
 core::Result<ProviderProtocol> read_protocol(const json::object& o, Provider& p, const std::string& where) {
   auto name = to_string(o.if_contains("protocol"));
   if (name.empty()) name = p.id.find("gemini") != std::string::npos || p.id == "google" ? "gemini" : "openai";
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kBases{
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kBases{
       {{"openai", ""},
        {"anthropic", "https://api.anthropic.com"},
        {"gemini", "https://generativelanguage.googleapis.com/v1beta"},
-       {"ollama", "http://localhost:11434"}}};
+       {"ollama", "http://localhost:11434"},
+       {"openai-responses", "https://api.openai.com/v1"}}};
   for (std::size_t i = 0; i < kBases.size(); ++i) {
     if (kBases[i].first != name) continue;
     if (p.provider_url.empty()) p.provider_url = kBases[i].second;
-    return static_cast<ProviderProtocol>(i);
+    auto protocol = static_cast<ProviderProtocol>(i);
+    // (Its URL is an API base; one copied from an OpenAI entry may name an endpoint.)
+    if (protocol == ProviderProtocol::kOpenAIResponses)
+      for (std::string_view endpoint : {"/chat/completions", "/responses"})
+        if (p.provider_url.ends_with(endpoint)) p.provider_url.resize(p.provider_url.size() - endpoint.size());
+    return protocol;
   }
-  return bad(where + ": unknown 'protocol' \"" + name + "\" (expected openai, anthropic, gemini or ollama)");
+  return bad(where + ": unknown 'protocol' \"" + name +
+             "\" (expected openai, anthropic, gemini, ollama or openai-responses)");
 }
 }  // namespace
 

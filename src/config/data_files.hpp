@@ -46,8 +46,10 @@ struct ProviderModel {
   std::int64_t errors = 0, consecutive_errors = 0;
 };
 
-// The wire protocol a provider speaks ("protocol" in providers.json).
-enum class ProviderProtocol { kOpenAI, kAnthropic, kGemini, kOllama };
+// The wire protocol a provider speaks ("protocol" in providers.json). kOpenAIResponses
+// ("openai-responses"): an OpenAI host whose Responses API (/responses) /v1/responses clients
+// are forwarded to untouched.
+enum class ProviderProtocol { kOpenAI, kAnthropic, kGemini, kOllama, kOpenAIResponses };
 const char* protocol_name(ProviderProtocol p);
 
 struct Provider {

@@ -80,6 +80,10 @@ struct AnswerContext {
   std::string_view request_id;     // anygpt's request id (for ids the upstream did not give)
   bool include_usage = false;      // OpenAI clients: the client asked for the usage-only chunk
   bool embeddings_base64 = false;  // Canonical::embeddings_base64
+  // The client's parsed request, for protocols whose answers echo it (a Response object repeats
+  // instructions, tools, text.format...); nullptr when unknown. Valid only during the call that
+  // receives it: an encoder keeping a part copies it.
+  const boost::json::value* request = nullptr;
 };
 
 // Turns canonical OpenAI chat.completion.chunk objects into the client's stream, one event at

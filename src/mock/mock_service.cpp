@@ -187,6 +187,8 @@ std::vector<server::Route> MockService::routes() {
       {verb::post, "/v1beta/models/{model}:batchEmbedContents", &MockService::gemini_embed},
       {verb::post, "/api/chat", &MockService::ollama_chat},
       {verb::post, "/api/embed", &MockService::ollama_embed},
+      {verb::post, "/v1/responses", &MockService::responses_create},
+      {verb::get, "/v1/responses/{id}", &MockService::responses_retrieve},
       {verb::get, "/mock/config", &MockService::get_config},
       {verb::post, "/mock/config", &MockService::post_config},
       {verb::post, "/mock/reset", &MockService::reset},
@@ -442,6 +444,10 @@ MockService::Awaitable MockService::reset(Exchange& ex) {
   }
   faults_.clear();
   recorder_.clear();
+  {
+    std::lock_guard lock(responses_mu_);
+    responses_.clear();
+  }
   co_await ex.reply(json_response(success_with("config", config_json(defaults_))));
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,13 +20,13 @@ namespace anygpt::mock {
 // The wire formats the mock speaks.
 enum class Wire { kOpenAI, kAnthropic, kGemini, kOllama };
 
-// Serves the model routes of each wire format (OpenAI /v1/chat/completions and /v1/embeddings,
-// Anthropic /v1/messages, Gemini /v1beta/models/{model}:*, Ollama /api/chat and /api/embed),
+// Serves the model routes of each wire format (OpenAI /v1/chat/completions, /v1/embeddings and
+// /v1/responses, Anthropic /v1/messages, Gemini /v1beta/models/{model}:*, Ollama /api/chat and /api/embed),
 // /health and the control API (/mock/*).
 // Owned by main and outlives the server; every handler may run on any worker thread at once.
 // Shared state: the config is an immutable snapshot swapped whole, faults and records each sit
 // behind their own mutex (the fault table is lock-free while empty).
-// The native routes live in mock_native_routes.cpp.
+// The native routes live in mock_native_routes.cpp, the Responses API in mock_responses_routes.cpp.
 class MockService {
  public:
   explicit MockService(MockConfig defaults);
@@ -54,6 +55,8 @@ class MockService {
   Awaitable gemini_embed(Exchange& ex);
   Awaitable ollama_chat(Exchange& ex);
   Awaitable ollama_embed(Exchange& ex);
+  Awaitable responses_create(Exchange& ex);
+  Awaitable responses_retrieve(Exchange& ex);
   Awaitable get_config(Exchange& ex);
   Awaitable post_config(Exchange& ex);
   Awaitable reset(Exchange& ex);
@@ -84,6 +87,10 @@ class MockService {
   std::uint64_t next_seq() { return seq_.fetch_add(1, std::memory_order_relaxed) + 1; }
 
   void record(Exchange& ex, std::string model);
+  // The last kKeptResponses Response objects created, by id, for GET /v1/responses/{id}.
+  void keep_response(std::string id, std::string body);
+  std::optional<std::string> kept_response(std::string_view id);
+  static constexpr std::size_t kKeptResponses = 100;
   void set_config(MockConfig config);
   std::shared_ptr<const MockConfig> config() const { return config_.load(std::memory_order_acquire); }
 
@@ -95,6 +102,8 @@ class MockService {
   std::atomic<std::uint64_t> seq_{0};
   FaultTable faults_;
   RequestRecorder recorder_;
+  std::mutex responses_mu_;
+  std::deque<std::pair<std::string, std::string>> responses_;  // (id, body), oldest first
 };
 
 }  // namespace anygpt::mock

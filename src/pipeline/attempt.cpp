@@ -164,7 +164,8 @@ std::int64_t estimated_input_tokens(const Job& job) {
 }
 
 formats::AnswerContext answer_context(const AttemptContext& a, const server::Exchange& ex) {
-  return formats::AnswerContext{a.model, ex.request_id(), a.job.canon.include_usage, a.job.canon.embeddings_base64};
+  return formats::AnswerContext{a.model, ex.request_id(), a.job.canon.include_usage, a.job.canon.embeddings_base64,
+                                a.job.client_object};
 }
 
 // The call for this attempt: the operation's endpoint of the candidate, with the provider's key

@@ -1,6 +1,8 @@
-// The OpenAI-compatible /v1 family (chat completions, embeddings, images, speech, Azure deployments, key
-// introspection, key generation).
+// The OpenAI-compatible /v1 family (chat completions, responses, embeddings, images, speech, Azure
+// deployments, key introspection, key generation).
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
 #include <chrono>
 
 #include "core/log.hpp"
@@ -8,6 +10,7 @@
 #include "formats/openai/embeddings_codec.hpp"
 #include "formats/openai/media_codec.hpp"
 #include "formats/openai/openai.hpp"
+#include "formats/responses/responses.hpp"
 #include "pipeline/shared_state.hpp"
 #include "routes/api_route.hpp"
 
@@ -139,6 +142,86 @@ server::Handler deployment_chat(pipeline::Gateway& gw) {
   };
 }
 
+// ---- /v1/responses ----
+
+// A provider that may hold a stored response: an enabled "openai-responses" provider (one that
+// serves the Responses API itself), and where to ask it. Views into the catalogue.
+struct ResponseHome {
+  ResponseHome(upstream::Endpoint e, const config::Provider& p) : endpoint(std::move(e)), provider(p) {}
+  upstream::Endpoint endpoint;
+  const config::Provider& provider;
+};
+
+bool response_id_ok(std::string_view id) {
+  if (id.empty() || id.size() > 200) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  return true;
+}
+
+// GET {base}/responses/{id}[?query] of every openai-responses provider, in file order.
+std::vector<ResponseHome> response_homes(const routing::Catalog& catalog, std::string_view id, std::string_view query) {
+  std::vector<ResponseHome> out;
+  std::vector<std::size_t> seen;
+  for (const auto& model : catalog.models())
+    for (const auto& c : catalog.candidates(model.id)) {
+      const auto& p = c.provider->provider;
+      if (p.protocol != config::ProviderProtocol::kOpenAIResponses) continue;
+      if (std::find(seen.begin(), seen.end(), c.provider->index) != seen.end()) continue;
+      seen.push_back(c.provider->index);
+      upstream::Endpoint ep = c.endpoint(formats::Operation::kChat, false);  // .../responses
+      ep.target.erase(std::min(ep.target.find('?'), ep.target.size()));
+      ep.target += '/';
+      ep.target += id;
+      if (!query.empty()) {
+        ep.target += '?';
+        ep.target += query;
+      }
+      out.emplace_back(std::move(ep), p);
+    }
+  return out;
+}
+
+upstream::Request read_request(const ResponseHome& home) {
+  upstream::Request r;
+  r.endpoint = &home.endpoint;
+  r.api_key = home.provider.api_key;
+  r.method = "GET";
+  return r;
+}
+
+// GET /v1/responses/{id}: asked of each provider that serves the Responses API natively (the
+// first that has it answers, as it wrote it); translated responses are not stored anywhere.
+awaitable<void> retrieve_response(pipeline::Gateway& gw, server::Exchange& ex) {
+  const auto& protocol = formats::responses::protocol();
+  const bool admitted = co_await admit_key(gw, ex, protocol);
+  if (!admitted) co_return;
+  auto catalog = gw.catalog.load();  // (kept alive: the homes point into it)
+  const std::string id = ex.path_param();
+  std::vector<ResponseHome> homes;
+  if (response_id_ok(id)) homes = response_homes(*catalog, id, ex.query());
+  std::optional<core::Error> failure;
+  for (const auto& home : homes) {
+    auto request = read_request(home);
+    auto res = co_await pipeline::thread_client().call(request);
+    if (res && res->status == 200) {
+      std::string type = res->content_type.empty() ? std::string("application/json") : std::move(res->content_type);
+      co_return co_await ex.reply(server::Response{200, std::move(type), std::move(res->body), {}});
+    }
+    if (res && res->status == 404) continue;
+    std::string why = res ? "answered HTTP " + std::to_string(res->status) : res.error().message;
+    failure = make_error(ErrorKind::kUpstreamError, "Provider '" + home.provider.id + "' " + why, {}, "upstream_error");
+  }
+  if (failure) co_return co_await pipeline::reply_error(ex, *failure, protocol);
+  std::string message = "No response with id '";
+  message += id;
+  message +=
+      "' is stored. Responses anygpt translated to chat completions are not kept (\"store\" is ignored for them); "
+      "only providers declared with \"protocol\": \"openai-responses\" store theirs.";
+  co_await pipeline::reply_error(ex, make_error(ErrorKind::kNotFound, std::move(message), "response_id", "not_found"),
+                                 protocol);
+}
+
 }  // namespace
 
 std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw) {
@@ -162,6 +245,10 @@ std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw) {
        static_json(kVoices)},
       {verb::get, "/v1/audio/models", "The audio models (as the original lists them)", Access::kPublic,
        static_json(kAudioModels)},
+      {verb::post, "/v1/responses", "Create a model response (OpenAI Responses API; SSE events when stream=true)",
+       Access::kKey, dispatch_handler(gw, formats::responses::protocol(), formats::responses::codec())},
+      {verb::get, "/v1/responses/{id}", "Retrieve a stored response", Access::kKey,
+       [g](server::Exchange& ex) { return retrieve_response(*g, ex); }},
       {verb::get, "/v1/keys/me", "Describe the calling key: tier, limits and usage", Access::kKey,
        [g](server::Exchange& ex) { return keys_me(*g, ex); }},
       {verb::post, "/v1/generate_key", "Create a user key (admin)", Access::kAdmin,

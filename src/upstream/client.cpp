@@ -261,7 +261,8 @@ std::size_t chunk_bytes_read(Connection& conn) {
 void write_request_head(std::string& head, const Request& request) {
   const Endpoint& ep = *request.endpoint;
   head.clear();
-  head += "POST ";
+  head += request.method;
+  head += ' ';
   head += ep.target;
   head += " HTTP/1.1\r\nHost: ";
   head += ep.host_header;

@@ -72,6 +72,7 @@ struct Request {
   // The caller's own budget: caps the wait for the response head and, for call(), the whole
   // exchange (a stream's body is bounded by the client's idle and total timeouts instead).
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  std::string_view method = "POST";  // "GET" for reads such as GET /responses/{id} (body empty)
 };
 
 struct Response {

@@ -257,6 +257,7 @@ const RAW = {
   gemini: (model, stream) => ({ path: `/v2/v1beta/models/${model}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,
                                 body: { contents: [{ role: 'user', parts: [{ text: 'hello there' }] }] } }),
   ollama: (model, stream) => ({ path: '/v5/api/chat', body: { model, messages: [{ role: 'user', content: 'hello there' }], stream } }),
+  responses: (model, stream) => ({ path: '/v1/responses', body: { model, input: 'hello there', ...(stream ? { stream } : {}) } }),
 };
 const CLIENT_HEADERS = {
   anthropic: { 'x-api-key': CLIENT, 'anthropic-version': ANTHROPIC_VERSION },
@@ -288,7 +289,7 @@ async function expectShape(client, res, status) {
   assert.equal(res.status, status, `${client}: ${text}`);
   const b = JSON.parse(text);
   switch (client) {
-    case 'openai': case 'groq':
+    case 'openai': case 'groq': case 'responses':
       assert.ok(typeof b.error?.message === 'string' && 'type' in b.error && 'code' in b.error, text); return b.error.message;
     case 'openrouter':
       assert.equal(b.error.code, status, text); assert.ok(b.error.message, text); return b.error.message;
@@ -328,6 +329,12 @@ function brokenStream(client, text) {
       assert.ok(events.at(-1)?.error, `the last event is an error: ${text.slice(-400)}`);
       assert.ok(!events.some((e) => e.candidates?.[0]?.finishReason), 'no finishReason');
       return events.map((e) => (e.candidates?.[0]?.content?.parts ?? []).map((x) => x.text ?? '').join('')).join('');
+    }
+    case 'responses': {
+      const events = sse().map((e) => ({ name: e.match(/^event: (.*)$/m)?.[1], data: JSON.parse(dataOf(e)) }));
+      assert.equal(events.at(-1)?.name, 'error', `the last event is "error": ${text.slice(-400)}`);
+      assert.ok(!events.some((e) => e.name === 'response.completed' || e.name === 'response.incomplete'), 'no clean end');
+      return events.filter((e) => e.name === 'response.output_text.delta').map((e) => e.data.delta).join('');
     }
     case 'ollama': {
       const lines = text.trim().split('\n').map((l) => JSON.parse(l));

@@ -3,7 +3,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startMock, startGateway, mockProvider, userKeys, newKey, openTier } from './lib/harness.mjs';
+import { startMock, startGateway, mockProvider, userKeys, newKey, openTier, rejectsWith } from './lib/harness.mjs';
 
 const USER = newKey();
 const TOOLS_USER = newKey();
@@ -19,17 +19,6 @@ const weatherTool = {
 let mock, gw;
 const client = (apiKey = USER, extra = {}) => new OpenAI({ apiKey, baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 10000, ...extra });
 const hello = (extra = {}) => ({ model: 'mock-gpt-4', messages: [{ role: 'user', content: 'hello there' }], ...extra });
-
-// Awaits a promise that must reject with an instance of cls; returns the error.
-async function rejectsWith(promise, cls) {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(e instanceof cls, `expected ${cls.name}, got ${e?.constructor?.name}: ${e?.message}`);
-    return e;
-  }
-  assert.fail(`expected ${cls.name}, but the call succeeded`);
-}
 
 before(async () => {
   mock = await startMock();

@@ -171,6 +171,23 @@ TEST(DataFiles, ProviderProtocolDefaultsLikeTheOriginalAndNativeBasesAreFilledIn
   EXPECT_EQ((*p)[5].protocol, ProviderProtocol::kOpenAI);
 }
 
+TEST(DataFiles, OpenAIResponsesProvidersTakeAnApiBase) {
+  auto p = providers_from_json(json::parse(R"([
+    {"id":"r1","protocol":"openai-responses"},
+    {"id":"r2","protocol":"openai-responses","provider_url":"https://h.example/v1/chat/completions"},
+    {"id":"r3","protocol":"openai-responses","provider_url":"https://h.example/v1/responses"},
+    {"id":"r4","protocol":"openai-responses","provider_url":"https://h.example/openai/v1"}])"));
+  ASSERT_TRUE(p) << p.error().message;
+  using anygpt::config::ProviderProtocol;
+  ASSERT_EQ(p->size(), 4u);
+  for (const auto& provider : *p) EXPECT_EQ(provider.protocol, ProviderProtocol::kOpenAIResponses);
+  EXPECT_EQ((*p)[0].provider_url, "https://api.openai.com/v1");
+  EXPECT_EQ((*p)[1].provider_url, "https://h.example/v1");
+  EXPECT_EQ((*p)[2].provider_url, "https://h.example/v1");
+  EXPECT_EQ((*p)[3].provider_url, "https://h.example/openai/v1");
+  EXPECT_STREQ(anygpt::config::protocol_name(ProviderProtocol::kOpenAIResponses), "openai-responses");
+}
+
 TEST(DataFiles, UnknownProviderProtocolIsRejectedByName) {
   auto p = providers_from_json(json::parse(R"([{"id":"x","protocol":"bedrock","provider_url":"https://h"}])"));
   ASSERT_FALSE(p);

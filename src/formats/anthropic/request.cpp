@@ -103,15 +103,7 @@ core::Result<Canonical> decode_request(const json::value& body, bool require_max
   if (auto e = add_tools(request, chat)) return *e;
   auto stream = stream_flag(request);
   if (!stream) return stream.error();
-  if (*stream) {
-    chat["stream"] = true;
-    chat["stream_options"] = json::object{{"include_usage", true}};
-  }
-  Canonical canonical;
-  canonical.body = std::move(chat);
-  canonical.model = std::string(model);
-  canonical.stream = *stream;
-  return canonical;
+  return common::chat_canonical(std::move(chat), std::string(model), *stream);
 }
 
 }  // namespace anygpt::formats::anthropic

@@ -70,6 +70,21 @@ std::size_t delivered_chars(const json::object& chunk) {
   return n;
 }
 
+void ask_stream(json::object& chat) {
+  chat["stream"] = true;
+  chat["stream_options"] = json::object{{"include_usage", true}};
+}
+
+Canonical chat_canonical(json::object chat, std::string model, bool stream) {
+  if (stream) ask_stream(chat);
+  Canonical c;
+  c.op = Operation::kChat;
+  c.body = std::move(chat);
+  c.model = std::move(model);
+  c.stream = stream;
+  return c;
+}
+
 core::Result<Canonical> peek_model_and_stream(const json::value& body, bool stream_default) {
   const auto* o = body.if_object();
   auto model = o ? str(*o, "model") : std::string_view();

@@ -74,6 +74,14 @@ struct UsageParts {
 };
 UsageParts usage_parts(const boost::json::object& answer);
 
+// Asks the upstream of a streamed canonical chat request for a stream with its usage at the end
+// ("stream":true, stream_options.include_usage), as translating codecs do.
+void ask_stream(boost::json::object& chat);
+
+// The canonical form of a chat request a translating codec built: `chat` for `model`, streamed
+// (ask_stream) when `stream`.
+Canonical chat_canonical(boost::json::object chat, std::string model, bool stream);
+
 // The peek of a body-named model (`"model"`, a non-empty string, else kInvalidRequest naming it)
 // whose stream flag is `"stream"` (a bool; `stream_default` when absent or null).
 core::Result<Canonical> peek_model_and_stream(const boost::json::value& body, bool stream_default);

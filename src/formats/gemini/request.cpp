@@ -234,10 +234,7 @@ core::Result<json::object> chat_request(const json::value& body, std::string_vie
   json::object out{{"model", name}, {"messages", std::move(*messages)}};
   if (auto e = add_generation_config(request, out)) return std::move(*e);
   if (auto e = add_tools(request, out)) return std::move(*e);
-  if (stream) {
-    out["stream"] = true;
-    out["stream_options"] = json::object{{"include_usage", true}};
-  }
+  if (stream) common::ask_stream(out);
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <optional>
 
+#include "formats/common/chunks.hpp"
 #include "formats/ollama/messages.hpp"
 
 namespace anygpt::formats::ollama {
@@ -146,16 +147,7 @@ core::Result<Canonical> complete(const json::object& body, json::object req, std
   if (auto e = apply_format(body, req)) return *e;
   auto stream = wants_stream(body);
   if (!stream) return stream.error();
-  if (*stream) {
-    req["stream"] = true;
-    req["stream_options"] = json::object{{"include_usage", true}};
-  }
-  Canonical c;
-  c.op = Operation::kChat;
-  c.body = std::move(req);
-  c.model = std::move(model);
-  c.stream = *stream;
-  return c;
+  return common::chat_canonical(std::move(req), std::move(model), *stream);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import assert from 'node:assert/strict';
 
 export const BUILD_DIR = process.env.ANYGPT_BUILD_DIR ?? new URL('../../../build', import.meta.url).pathname;
 
@@ -255,4 +256,15 @@ export async function tokensUsed(gw, key) {
 // The POST requests a mock recorded (its model calls), oldest first.
 export async function modelPosts(mock) {
   return (await mock.requests()).requests.filter((r) => r.method === 'POST');
+}
+
+// Awaits a promise that must reject with an instance of cls (an SDK error class); returns the error.
+export async function rejectsWith(promise, cls) {
+  try {
+    await promise;
+  } catch (e) {
+    assert.ok(e instanceof cls, `expected ${cls.name}, got ${e?.constructor?.name}: ${e?.message}`);
+    return e;
+  }
+  assert.fail(`expected ${cls.name}, but the call succeeded`);
 }

@@ -15,6 +15,7 @@
 //   sendsToolIds         -> whether the protocol carries tool-call ids (Ollama's does not)
 //
 // toolResult is appended after the turns: an assistant turn with that call, then its result.
+// `responses` is the OpenAI Responses API (/v1/responses) through the same `openai` SDK.
 // SDK retries are off everywhere so failures are immediate and deterministic.
 import OpenAI from 'openai';
 import Groq from 'groq-sdk';
@@ -125,6 +126,60 @@ function openaiLike(name, make) {
 
 export const openai = openaiLike('openai', (gw, key) => new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: TIMEOUT_MS }));
 export const groq = openaiLike('groq', (gw, key) => new Groq({ apiKey: key, baseURL: `${gw.url}/v4`, maxRetries: 0, timeout: TIMEOUT_MS }));
+
+// ---------------------------------------------------------------------------------------------
+// OpenAI Responses API (/v1/responses, the same `openai` SDK): input items, instructions, flat
+// function tools, max_output_tokens; answers are Response objects, streams typed events.
+function responsesParams(req) {
+  const input = req.turns.map((t, i) => {
+    const last = i === req.turns.length - 1;
+    if (t.role === 'user' && last && hasImage(req) && !req.toolResult)
+      return { role: 'user', content: [{ type: 'input_text', text: t.text }, { type: 'input_image', image_url: imagePartUrl(req), detail: 'auto' }] };
+    return { role: t.role, content: t.text };
+  });
+  if (req.toolResult) {
+    const r = req.toolResult;
+    input.push({ type: 'function_call', call_id: r.id, name: r.name, arguments: JSON.stringify(r.args) });
+    input.push({ type: 'function_call_output', call_id: r.id, output: r.result });
+  }
+  const params = { model: req.model, input };
+  if (req.system) params.instructions = req.system;
+  if (req.tools) params.tools = req.tools.map((t) => ({ type: 'function', name: t.name, description: t.description, parameters: t.parameters }));
+  if (req.maxTokens) params.max_output_tokens = req.maxTokens;
+  return params;
+}
+function responsesResult(r) {
+  const calls = r.output.filter((o) => o.type === 'function_call');
+  const incomplete = r.status === 'incomplete' && r.incomplete_details?.reason;
+  return {
+    text: r.output_text ?? '',
+    toolCalls: calls.map((c) => ({ id: c.call_id, name: c.name, args: parseArgs(c.arguments) })),
+    finish: incomplete ? ({ max_output_tokens: 'length' }[incomplete] ?? incomplete) : calls.length ? 'tool' : 'stop',
+    usage: r.usage ? { input: r.usage.input_tokens, output: r.usage.output_tokens } : null,
+  };
+}
+const responsesClient = (gw, key) => new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: TIMEOUT_MS });
+
+export const responses = {
+  name: 'responses', sendsToolIds: true,
+  chat: async (gw, key, req) => responsesResult(await responsesClient(gw, key).responses.create(responsesParams(req))),
+  async stream(gw, key, req) {
+    const out = { deltas: [], times: [], startedAt: Date.now(), endedAt: null };
+    const stream = responsesClient(gw, key).responses.stream(responsesParams(req));
+    try {
+      for await (const e of stream) if (e.type === 'response.output_text.delta' && e.delta) { out.deltas.push(e.delta); out.times.push(Date.now()); }
+      const final = await stream.finalResponse();
+      out.endedAt = Date.now();
+      return { ...out, ...responsesResult(final) };
+    } catch (e) {
+      // The SDK's helper rejects with the stream's `error` event itself, which is not an Error.
+      throw e instanceof Error ? e : Object.assign(new Error(`stream error event: ${e?.message ?? JSON.stringify(e)}`), { event: e });
+    }
+  },
+  errorStatus: sdkStatus,
+  errorMessage: sdkMessage,
+  errorProblem: (e) => (typeof e?.status === 'number' ? null : `not an APIError with a status: ${e?.constructor?.name}: ${e?.message}`),
+};
 
 // ---------------------------------------------------------------------------------------------
 // Anthropic Messages: content blocks, top-level system, max_tokens required.
@@ -370,4 +425,4 @@ export const openrouter = {
     ? null : `not a typed OpenRouter error: ${e?.name ?? e?.constructor?.name}: ${String(e?.message).slice(0, 300)}`),
 };
 
-export const protocols = [openai, anthropic, gemini, groq, ollama, openrouter];
+export const protocols = [openai, anthropic, gemini, groq, ollama, openrouter, responses];

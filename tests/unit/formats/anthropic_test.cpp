@@ -1,8 +1,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -10,6 +8,7 @@
 #include "formats/anthropic/anthropic.hpp"
 #include "formats/anthropic/request.hpp"
 #include "formats/anthropic/stream.hpp"
+#include "sse_events.hpp"
 
 using namespace anygpt;
 using namespace anygpt::formats;
@@ -20,11 +19,7 @@ using core::ErrorKind;
 namespace {
 
 json::value fixture(const std::string& name) {
-  std::ifstream in(std::string(ANYGPT_FIXTURES_DIR) + "/anthropic/" + name);
-  EXPECT_TRUE(in.good()) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str());
+  return format_tests::fixture("anthropic", name);
 }
 
 core::Result<Canonical> decode(std::string_view body) {
@@ -43,41 +38,9 @@ AnswerContext ctx() {
   return AnswerContext{"claude-test", "req1", false, false};
 }
 
-struct Event {
-  std::string type;
-  json::value data;
-};
-
-// Splits SSE text into events; each data payload must be strict JSON (valid UTF-8).
-std::vector<Event> events(const std::string& sse) {
-  std::vector<Event> out;
-  std::size_t pos = 0;
-  while (pos < sse.size()) {
-    auto end = sse.find("\n\n", pos);
-    EXPECT_NE(end, std::string::npos) << "unterminated event: " << sse.substr(pos);
-    if (end == std::string::npos) break;
-    std::string block = sse.substr(pos, end - pos);
-    pos = end + 2;
-    EXPECT_EQ(block.rfind("event: ", 0), 0u) << block;
-    auto nl = block.find('\n');
-    EXPECT_EQ(block.substr(nl + 1, 6), "data: ") << block;
-    Event e{block.substr(7, nl - 7), nullptr};
-    json::error_code ec;
-    e.data = json::parse(block.substr(nl + 7), ec);
-    EXPECT_FALSE(ec) << "bad JSON in event: " << block;
-    if (!ec && e.type != "error") {
-      EXPECT_EQ(e.data.at("type").as_string(), e.type);
-    }
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
-std::vector<std::string> types(const std::vector<Event>& evs) {
-  std::vector<std::string> out;
-  for (const auto& e : evs) out.push_back(e.type);
-  return out;
-}
+using Event = format_tests::SseEvent;
+const auto& events = format_tests::sse_events;
+const auto& types = format_tests::sse_types;
 
 json::object chunk(std::string_view text) {
   return json::parse(text).as_object();
