@@ -166,6 +166,9 @@ const std::vector<Var>& vars() {
               &Config::upstream_connect_timeout_ms, 1, 86400000),
       int_var("UPSTREAM_FIRST_BYTE_TIMEOUT_MS", "60000", "time from request sent to upstream response headers, ms",
               &Config::upstream_first_byte_timeout_ms, 1, 86400000),
+      int_var("VIDEO_REQUEST_CACHE_TTL_MS", "3600000",
+              "how long a video job's polls are sent to the provider that created it, ms",
+              &Config::video_request_cache_ttl_ms, 1000, 86400000 * 7LL),
       int_var("UPSTREAM_FIRST_TOKEN_TIMEOUT_MS", "10000",
               "a stream whose first content event has not come this long after the attempt began fails over, ms "
               "(nothing reaches the client before it)",

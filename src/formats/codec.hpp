@@ -47,10 +47,10 @@ struct RouteParams {
   bool stream = false;     // streaming decided by the path (Gemini :streamGenerateContent)
 };
 
-// Which upstream operation a canonical request is for. Images and speech exist on OpenAI hosts
+// Which upstream operation a canonical request is for. Images, speech and videos exist on OpenAI hosts
 // only (native provider protocols have chat and embeddings).
-enum class Operation { kChat, kEmbeddings, kImages, kSpeech };
-inline constexpr std::size_t kOperationCount = 4;
+enum class Operation { kChat, kEmbeddings, kImages, kSpeech, kVideos };
+inline constexpr std::size_t kOperationCount = 5;
 
 // A client request in the canonical shape.
 struct Canonical {

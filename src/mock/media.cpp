@@ -135,4 +135,27 @@ std::string images_body(const ImagePlan& plan, std::int64_t created) {
   return json::serialize(out);
 }
 
+core::Result<VideoPlan> plan_video(std::string_view body) {
+  auto o = parse_body(body);
+  if (!o) return o.error();
+  const auto* model = o->if_contains("model");
+  if (!model || !model->is_string() || model->get_string().empty())
+    return invalid_request("you must provide a model parameter", "model");
+  const auto* prompt = o->if_contains("prompt");
+  if (!prompt || !prompt->is_string() || prompt->get_string().empty()) prompt = o->if_contains("input");
+  if (!prompt || !prompt->is_string() || prompt->get_string().empty())
+    return invalid_request("Missing required parameter: 'prompt'.", "prompt");
+  return VideoPlan{std::string(model->get_string())};
+}
+
+std::string video_started_body(std::string_view id) {
+  return json::serialize(json::object{{"request_id", id}, {"status", "pending"}});
+}
+
+std::string video_done_body(std::string_view id) {
+  std::string url = "https://mock.invalid/videos/";
+  url.append(id).append(".mp4");
+  return json::serialize(json::object{{"request_id", id}, {"status", "done"}, {"video", json::object{{"url", url}}}});
+}
+
 }  // namespace anygpt::mock

@@ -41,4 +41,14 @@ core::Result<ImagePlan> plan_images(std::string_view body);
 // input_tokens = ceil(prompt/4), output_tokens = 272 per image)}.
 std::string images_body(const ImagePlan& plan, std::int64_t created);
 
+// Video jobs: `model` and `prompt` (or `input`) required. The answer to the POST,
+// {"request_id","status":"pending"}, and what a poll of the job answers,
+// {"request_id","status":"done","video":{"url"}}.
+struct VideoPlan {
+  std::string model;
+};
+core::Result<VideoPlan> plan_video(std::string_view body);
+std::string video_started_body(std::string_view id);
+std::string video_done_body(std::string_view id);
+
 }  // namespace anygpt::mock

@@ -181,6 +181,8 @@ std::vector<server::Route> MockService::routes() {
       {verb::post, "/v1/embeddings", &MockService::embeddings},
       {verb::post, "/v1/audio/speech", &MockService::speech},
       {verb::post, "/v1/images/generations", &MockService::images},
+      {verb::post, "/v1/videos/generations", &MockService::videos_create},
+      {verb::get, "/v1/videos/{id}", &MockService::videos_retrieve},
       {verb::post, "/v1/messages", &MockService::anthropic_messages},
       {verb::post, "/v1beta/models/{model}:generateContent", &MockService::gemini_generate},
       {verb::post, "/v1beta/models/{model}:streamGenerateContent", &MockService::gemini_stream},
@@ -420,6 +422,31 @@ MockService::Awaitable MockService::images(Exchange& ex) {
   const bool settled = co_await open_call(ex, model, invalid, fault);
   if (settled) co_return;
   co_await answer_json(ex, images_body(*plan, static_cast<std::int64_t>(std::time(nullptr))), fault);
+}
+
+MockService::Awaitable MockService::videos_create(Exchange& ex) {
+  auto plan = plan_video(ex.body());
+  const std::string model = plan ? plan->model : std::string();
+  const core::Error* invalid = plan ? nullptr : &plan.error();
+  std::optional<Fault> fault;
+  const bool settled = co_await open_call(ex, model, invalid, fault);
+  if (settled) co_return;
+  std::string id = "vid_mock_";
+  append_int(id, static_cast<std::int64_t>(next_seq()));
+  keep_response(id, video_done_body(id));
+  co_await answer_json(ex, video_started_body(id), fault);
+}
+
+MockService::Awaitable MockService::videos_retrieve(Exchange& ex) {
+  record(ex, std::string());
+  auto body = kept_response(ex.path_param());
+  if (!body) {
+    std::string message = "Video job '";
+    message.append(ex.path_param()).append("' not found.");
+    co_await ex.reply(error_response(core::make_error(core::ErrorKind::kNotFound, std::move(message))));
+    co_return;
+  }
+  co_await ex.reply(json_response(std::move(*body)));
 }
 
 MockService::Awaitable MockService::get_config(Exchange& ex) {

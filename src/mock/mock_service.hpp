@@ -49,6 +49,8 @@ class MockService {
   Awaitable embeddings(Exchange& ex);
   Awaitable speech(Exchange& ex);
   Awaitable images(Exchange& ex);
+  Awaitable videos_create(Exchange& ex);
+  Awaitable videos_retrieve(Exchange& ex);
   Awaitable anthropic_messages(Exchange& ex);
   Awaitable gemini_generate(Exchange& ex);
   Awaitable gemini_stream(Exchange& ex);
@@ -87,7 +89,8 @@ class MockService {
   std::uint64_t next_seq() { return seq_.fetch_add(1, std::memory_order_relaxed) + 1; }
 
   void record(Exchange& ex, std::string model);
-  // The last kKeptResponses Response objects created, by id, for GET /v1/responses/{id}.
+  // The last kKeptResponses Response objects (and finished video jobs) created, by id, for
+  // GET /v1/responses/{id} and /v1/videos/{id}.
   void keep_response(std::string id, std::string body);
   std::optional<std::string> kept_response(std::string_view id);
   static constexpr std::size_t kKeptResponses = 100;

@@ -159,8 +159,17 @@ std::int64_t estimated_input_tokens(const Job& job) {
     case formats::Operation::kEmbeddings: return oai::estimate_embedding_tokens(request);
     case formats::Operation::kImages: return oai::estimate_image_tokens(request);
     case formats::Operation::kSpeech: return oai::estimate_speech_tokens(request);
+    case formats::Operation::kVideos: return oai::estimate_image_tokens(request);
   }
   return 0;
+}
+
+// A video job's polls must go to the provider that created it, for its creator only.
+void remember_video_job(const AttemptContext& a, std::string_view answer) {
+  auto id = oai::video_job_id(answer);
+  if (id.empty()) return;
+  auto expires = Clock::now() + std::chrono::milliseconds(a.gw.config.video_request_cache_ttl_ms);
+  a.gw.videos.remember(std::move(id), a.c.provider->provider.id, auth::key_digest(a.caller.key->api_key), expires);
 }
 
 formats::AnswerContext answer_context(const AttemptContext& a, const server::Exchange& ex) {
@@ -243,6 +252,7 @@ boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptCon
   std::optional<core::Usage> usage;
   if (relays_bytes(a)) {
     usage = a.c.provider->codec ? native_usage(a, r.body) : oai::usage_from_body(r.body);
+    if (a.job.canon.op == formats::Operation::kVideos) remember_video_job(a, r.body);
     out = server::Response{
         r.status, r.content_type.empty() ? "application/json" : std::move(r.content_type), std::move(r.body), {}};
   } else if (const auto* upstream = a.c.provider->codec) {

@@ -12,6 +12,7 @@
 #include "config/config.hpp"
 #include "config/data_files.hpp"
 #include "formats/openai/chat_codec.hpp"
+#include "pipeline/video_jobs.hpp"
 #include "routing/catalog.hpp"
 #include "routing/failure.hpp"
 #include "routing/health.hpp"
@@ -51,6 +52,7 @@ struct Gateway {
   // models_generation counts completed refreshes.
   std::function<void()> refresh_models;
   std::atomic<std::uint64_t> models_generation{0};
+  VideoJobs videos;  // who created each video job (its polls go there)
 };
 
 struct Caller {

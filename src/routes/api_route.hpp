@@ -33,7 +33,9 @@ struct RouteFamily {
   std::vector<ApiRoute> routes;
 };
 
-std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw);
+std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw);  // media_routes included
+// /v1 images, audio and videos (routes/media_routes.cpp).
+std::vector<ApiRoute> media_routes(pipeline::Gateway& gw);
 std::vector<ApiRoute> models_routes(pipeline::Gateway& gw);
 std::vector<ApiRoute> admin_routes(pipeline::Gateway& gw);
 RouteFamily gemini_routes(pipeline::Gateway& gw);

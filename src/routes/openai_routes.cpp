@@ -8,7 +8,6 @@
 #include "core/log.hpp"
 #include "formats/openai/chat_codec.hpp"
 #include "formats/openai/embeddings_codec.hpp"
-#include "formats/openai/media_codec.hpp"
 #include "formats/openai/openai.hpp"
 #include "formats/responses/responses.hpp"
 #include "pipeline/shared_state.hpp"
@@ -106,22 +105,6 @@ awaitable<void> generate_key(pipeline::Gateway& gw, server::Exchange& ex) {
                 auth::key_fingerprint(gw.config.api_key_hash_secret, rec.api_key).substr(0, 16) + "\"");
   json::object out{{"apiKey", rec.api_key}, {"userId", rec.user_id}, {"role", rec.role}, {"tier", rec.tier}};
   co_await ex.reply(server::Response{200, "application/json", json::serialize(out), {}});
-}
-
-// GET /v1/audio/voices and /v1/audio/models: the original's static answers.
-constexpr std::string_view kVoices =
-    R"({"voices":[{"voice_id":"alloy","name":"Alloy","category":"openai"},{"voice_id":"echo","name":"Echo","category":"openai"},)"
-    R"({"voice_id":"fable","name":"Fable","category":"openai"},{"voice_id":"onyx","name":"Onyx","category":"openai"},)"
-    R"({"voice_id":"nova","name":"Nova","category":"openai"},{"voice_id":"shimmer","name":"Shimmer","category":"openai"}]})";
-constexpr std::string_view kAudioModels =
-    R"({"object":"list","data":[{"id":"tts-1","object":"model","created":1699046015,"owned_by":"openai"},)"
-    R"({"id":"tts-1-hd","object":"model","created":1699046015,"owned_by":"openai"},)"
-    R"({"id":"whisper-1","object":"model","created":1677610602,"owned_by":"openai"}]})";
-
-server::Handler static_json(std::string_view body) {
-  return [body](server::Exchange& ex) -> awaitable<void> {
-    co_await ex.reply(server::Response{200, "application/json", std::string(body), {}});
-  };
 }
 
 formats::RouteParams deployment_params(const server::Exchange& ex) {
@@ -227,7 +210,7 @@ awaitable<void> retrieve_response(pipeline::Gateway& gw, server::Exchange& ex) {
 std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw) {
   auto* g = &gw;
   auto deployment = deployment_chat(gw);
-  return {
+  std::vector<ApiRoute> routes{
       {verb::post, "/v1/deployments/{deployment}/chat/completions",
        "Azure OpenAI: chat with a deployment (its id is the model; ?api-version= required)", Access::kKey, deployment},
       {verb::post, "/openai/deployments/{deployment}/chat/completions",
@@ -237,14 +220,6 @@ std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw) {
        Access::kKey, dispatch_handler(gw, formats::openai::protocol(), formats::openai::chat_codec())},
       {verb::post, "/v1/embeddings", "Create embeddings (OpenAI format; native Gemini and Ollama providers too)",
        Access::kKey, dispatch_handler(gw, formats::openai::protocol(), formats::openai::embeddings_codec())},
-      {verb::post, "/v1/images/generations", "Generate images (OpenAI format; OpenAI-compatible providers)",
-       Access::kKey, dispatch_handler(gw, formats::openai::protocol(), formats::openai::images_codec())},
-      {verb::post, "/v1/audio/speech", "Text to speech: the audio streams back as the provider sends it", Access::kKey,
-       dispatch_handler(gw, formats::openai::protocol(), formats::openai::speech_codec())},
-      {verb::get, "/v1/audio/voices", "The text-to-speech voices (as the original lists them)", Access::kPublic,
-       static_json(kVoices)},
-      {verb::get, "/v1/audio/models", "The audio models (as the original lists them)", Access::kPublic,
-       static_json(kAudioModels)},
       {verb::post, "/v1/responses", "Create a model response (OpenAI Responses API; SSE events when stream=true)",
        Access::kKey, dispatch_handler(gw, formats::responses::protocol(), formats::responses::codec())},
       {verb::get, "/v1/responses/{id}", "Retrieve a stored response", Access::kKey,
@@ -254,6 +229,8 @@ std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw) {
       {verb::post, "/v1/generate_key", "Create a user key (admin)", Access::kAdmin,
        [g](server::Exchange& ex) { return generate_key(*g, ex); }},
   };
+  for (auto& r : media_routes(gw)) routes.push_back(std::move(r));
+  return routes;
 }
 
 }  // namespace anygpt::routes

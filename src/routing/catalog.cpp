@@ -25,6 +25,7 @@ std::string_view openai_path(formats::Operation op) {
     case formats::Operation::kEmbeddings: return "/embeddings";
     case formats::Operation::kImages: return "/images/generations";
     case formats::Operation::kSpeech: return "/audio/speech";
+    case formats::Operation::kVideos: return "/videos/generations";
   }
   return "/chat/completions";
 }
@@ -44,6 +45,7 @@ core::Result<Endpoints> parse_endpoints(std::string_view provider_url, const for
                                   std::tuple{formats::Operation::kEmbeddings, false, &out.by_op[1]},
                                   std::tuple{formats::Operation::kImages, false, &out.by_op[2]},
                                   std::tuple{formats::Operation::kSpeech, false, &out.by_op[3]},
+                                  std::tuple{formats::Operation::kVideos, false, &out.by_op[4]},
                                   std::tuple{formats::Operation::kChat, true, &out.chat_stream}}) {
     auto ep = upstream::parse_endpoint(url(op, stream));
     if (!ep) return ep.error();

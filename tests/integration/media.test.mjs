@@ -8,6 +8,7 @@ import OpenAI from 'openai';
 import { startMock, startGateway, mockProvider, userKeys, newKey, openTier, tokensUsed as usedBy, modelPosts } from './lib/harness.mjs';
 
 const USER = newKey();
+const OTHER = newKey();
 let mock, flaky, gw, client;
 
 before(async () => {
@@ -19,10 +20,10 @@ before(async () => {
   gw = await startGateway({
     files: {
       tiers: { enterprise: openTier() },
-      keys: userKeys({ [USER]: { userId: 'media-user' } }),
+      keys: userKeys({ [USER]: { userId: 'media-user' }, [OTHER]: { userId: 'other-user' } }),
       providers: [
-        mockProvider(flaky, 'flaky', ['dall-e-fo', 'tts-fo']),  // first in file order: tried first
-        mockProvider(mock, 'media-host', ['dall-e-3', 'gpt-image-1', 'dall-e-fo', 'tts-1', 'tts-fo', 'dall-e-2']),
+        mockProvider(flaky, 'flaky', ['dall-e-fo', 'tts-fo', 'video-fo']),  // first in file order: tried first
+        mockProvider(mock, 'media-host', ['dall-e-3', 'gpt-image-1', 'dall-e-fo', 'tts-1', 'tts-fo', 'dall-e-2', 'grok-video', 'video-fo']),
         gemini,
       ],
     },
@@ -177,6 +178,62 @@ describe('speech', () => {
   }
 });
 
+describe('videos', () => {
+  const poll = (id, key = USER) => fetch(`${gw.url}/v1/videos/${id}`, { headers: { authorization: `Bearer ${key}` } });
+
+  test('a job started on a provider is polled on that provider, for its creator only, and billed once', async () => {
+    await clear();
+    const before = await tokensUsed();
+    const prompt = 'a cat surfing';
+    const r = await raw('/v1/videos/generations', { model: 'grok-video', prompt });
+    assert.equal(r.status, 200);
+    const job = await r.json();
+    assert.equal(job.status, 'pending');
+    assert.match(job.request_id, /^vid_mock_/);
+    const [rec] = await posts();
+    assert.equal(rec.path, '/v1/videos/generations');
+    assert.deepEqual(rec.bodyJson, { model: 'grok-video', prompt });
+    const billed = Math.ceil(prompt.length / 4) + 500;
+    assert.equal(await tokensUsed(), before + billed);
+    for (let i = 0; i < 2; i++) {
+      const p = await poll(job.request_id);
+      assert.equal(p.status, 200);
+      const done = await p.json();
+      assert.equal(done.status, 'done');
+      assert.match(done.video.url, /\.mp4$/);
+    }
+    const gets = (await mock.requests()).requests.filter((x) => x.method === 'GET' && x.path.startsWith('/v1/videos/'));
+    assert.equal(gets.length, 2);
+    assert.equal(gets[0].path, `/v1/videos/${job.request_id}`);
+    assert.equal(gets[0].headers.authorization, 'Bearer provider-secret-media-host', 'the creating provider\'s key');
+    assert.equal(await tokensUsed(), before + billed, 'polls are not billed');
+    const other = await poll(job.request_id, OTHER);
+    assert.equal(other.status, 404, 'another key cannot poll it');
+    assert.equal((await poll('vid_unknown')).status, 404);
+    assert.equal((await poll(job.request_id, 'wrong-key')).status, 401);
+  });
+
+  test('the poll goes to the provider that created the job, after a failover', async () => {
+    await flaky.fault({ fault: 'status', status: 503, model: 'video-fo' });
+    await clear();
+    const r = await raw('/v1/videos/generations', { model: 'video-fo', input: 'failing over' });
+    assert.equal(r.status, 200);
+    const job = await r.json();
+    await flaky.control('/mock/faults', 'DELETE');
+    const p = await poll(job.request_id);
+    assert.equal(p.status, 200, 'asked of the provider that has it');
+    assert.equal((await flaky.requests()).requests.filter((x) => x.method === 'GET').length, 0);
+  });
+
+  test('no prompt: 400 naming it, nothing upstream', async () => {
+    await clear();
+    const r = await raw('/v1/videos/generations', { model: 'grok-video' });
+    assert.equal(r.status, 400);
+    assert.equal((await r.json()).error.param, 'prompt');
+    assert.equal((await posts()).length, 0);
+  });
+});
+
 test('GET /v1/audio/voices and /v1/audio/models answer as the original', async () => {
   const voices = await (await fetch(`${gw.url}/v1/audio/voices`)).json();
   assert.deepEqual(voices.voices.map((v) => v.voice_id), ['alloy', 'echo', 'fable', 'onyx', 'nova', 'shimmer']);
@@ -184,6 +241,6 @@ test('GET /v1/audio/voices and /v1/audio/models answer as the original', async (
   const models = await (await fetch(`${gw.url}/v1/audio/models`)).json();
   assert.deepEqual(models.data.map((m) => m.id), ['tts-1', 'tts-1-hd', 'whisper-1']);
   const spec = await (await fetch(`${gw.url}/openapi.json`)).json();
-  for (const p of ['/v1/images/generations', '/v1/audio/speech', '/v1/audio/voices', '/v1/audio/models'])
+  for (const p of ['/v1/images/generations', '/v1/audio/speech', '/v1/audio/voices', '/v1/audio/models', '/v1/videos/generations', '/v1/videos/{id}'])
     assert.ok(spec.paths[p], `${p} documented`);
 });

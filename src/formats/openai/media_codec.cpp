@@ -31,6 +31,22 @@ core::Result<const json::object*> object_of(const json::value& body) {
   return &body.get_object();
 }
 
+// The canonical form of these requests: the client's bytes, for `op` of `model`.
+Canonical passthrough(Operation op, std::string model) {
+  Canonical c;
+  c.op = op;
+  c.same_bytes = true;
+  c.model = std::move(model);
+  return c;
+}
+
+// A required "model".
+core::Result<std::string> required_model(const json::object& r) {
+  const auto* model = r.if_contains("model");
+  if (!non_empty_string(model)) return invalid("'model' is required and must be a non-empty string", "model");
+  return std::string(model->get_string());
+}
+
 // Both answer as the host did: relayed untouched; there is nothing to encode or stream.
 class MediaCodec : public Codec {
  public:
@@ -56,11 +72,7 @@ class ImagesCodec final : public MediaCodec {
       return invalid("'response_format' must be \"url\" or \"b64_json\"", "response_format");
     if (const auto* s = common::field(r, "stream"); s && s->is_bool() && s->get_bool())
       return invalid("Streamed image generation is not supported by this gateway; omit 'stream'", "stream");
-    Canonical c;
-    c.op = Operation::kImages;
-    c.same_bytes = true;
-    c.model = model ? std::string(model->get_string()) : std::string("dall-e-2");
-    return c;
+    return passthrough(Operation::kImages, model ? std::string(model->get_string()) : std::string("dall-e-2"));
   }
 };
 
@@ -70,8 +82,8 @@ class SpeechCodec final : public MediaCodec {
     auto o = object_of(body);
     if (!o) return o.error();
     const auto& r = **o;
-    const auto* model = r.if_contains("model");
-    if (!non_empty_string(model)) return invalid("'model' is required and must be a non-empty string", "model");
+    auto model = required_model(r);
+    if (!model) return model.error();
     const auto* input = r.if_contains("input");
     if (!non_empty_string(input)) return invalid("'input' is required and must be a non-empty string", "input");
     if (common::code_points(input->get_string()) > 4096)
@@ -87,15 +99,39 @@ class SpeechCodec final : public MediaCodec {
       return invalid("'speed' must be a number from 0.25 to 4.0", "speed");
     if (const auto* f = common::field(r, "stream_format"); f && !one_of(*f, {"audio"}))
       return invalid("Only stream_format \"audio\" is supported: the audio streams as it arrives", "stream_format");
-    Canonical c;
-    c.op = Operation::kSpeech;
-    c.same_bytes = true;
-    c.model = std::string(model->get_string());
-    return c;
+    return passthrough(Operation::kSpeech, std::move(*model));
+  }
+};
+
+class VideosCodec final : public MediaCodec {
+ public:
+  core::Result<Canonical> decode(const json::value& body, const RouteParams&) const override {
+    auto o = object_of(body);
+    if (!o) return o.error();
+    const auto& r = **o;
+    auto model = required_model(r);
+    if (!model) return model.error();
+    if (!non_empty_string(r.if_contains("prompt")) && !non_empty_string(r.if_contains("input")))
+      return invalid("'prompt' is required", "prompt");
+    return passthrough(Operation::kVideos, std::move(*model));
   }
 };
 
 }  // namespace
+
+const Codec& videos_codec() {
+  static const VideosCodec kCodec;
+  return kCodec;
+}
+
+std::string video_job_id(std::string_view answer) {
+  json::error_code ec;
+  auto v = json::parse(answer, ec);
+  if (ec || !v.is_object()) return {};
+  for (const char* key : {"request_id", "id"})
+    if (auto id = common::str(v.get_object(), key); !id.empty()) return std::string(id);
+  return {};
+}
 
 const Codec& images_codec() {
   static const ImagesCodec kCodec;
@@ -110,7 +146,9 @@ const Codec& speech_codec() {
 std::int64_t estimate_image_tokens(const json::object& request) {
   const auto* n = request.if_contains("n");
   std::int64_t images = n && n->is_int64() && n->get_int64() > 0 ? n->get_int64() : 1;
-  return estimate_tokens(common::code_points(common::str(request, "prompt"))) + 500 * images;
+  auto prompt = common::str(request, "prompt");
+  if (prompt.empty()) prompt = common::str(request, "input");
+  return estimate_tokens(common::code_points(prompt)) + 500 * images;
 }
 
 std::int64_t estimate_speech_tokens(const json::object& request) {
