@@ -40,17 +40,14 @@ std::string now_timestamp() {
 
 MockService::Awaitable MockService::anthropic_messages(Exchange& ex) {
   auto plan = anthropic_plan(ex);
-  record(ex, plan ? plan->model : std::string());
-  if (!plan) {
-    co_await ex.reply(wire_error(Wire::kAnthropic, plan.error()));
-    co_return;
-  }
-  auto fault = faults_.take(plan->model);
-  auto cfg = config();
-  const bool settled = co_await before_answer(ex, *cfg, fault, plan->model, Wire::kAnthropic);
+  const std::string model = plan ? plan->model : std::string();
+  const core::Error* invalid = plan ? nullptr : &plan.error();
+  std::optional<Fault> fault;
+  const bool settled = co_await open_call(ex, model, invalid, fault, Wire::kAnthropic);
   if (settled) co_return;
   const auto seq = next_seq();
   if (plan->stream) {
+    auto cfg = config();
     auto events = anthropic_stream_events(*plan, seq, stream_shape(*cfg, fault));
     co_await answer_events(ex, events, "text/event-stream", kAnthropicMalformedEvent, *cfg, fault);
   } else {
@@ -59,64 +56,47 @@ MockService::Awaitable MockService::anthropic_messages(Exchange& ex) {
 }
 
 MockService::Awaitable MockService::gemini_generate(Exchange& ex) {
-  std::string model = ex.path_param();
+  const std::string model = ex.path_param();
   auto plan = gemini_plan(ex, false);
-  record(ex, model);
-  if (!plan) {
-    co_await ex.reply(wire_error(Wire::kGemini, plan.error()));
-    co_return;
-  }
-  auto fault = faults_.take(model);
-  auto cfg = config();
-  const bool settled = co_await before_answer(ex, *cfg, fault, model, Wire::kGemini);
+  const core::Error* invalid = plan ? nullptr : &plan.error();
+  std::optional<Fault> fault;
+  const bool settled = co_await open_call(ex, model, invalid, fault, Wire::kGemini);
   if (settled) co_return;
   co_await answer_json(ex, gemini_response_body(*plan, next_seq()), fault);
 }
 
 MockService::Awaitable MockService::gemini_stream(Exchange& ex) {
-  std::string model = ex.path_param();
+  const std::string model = ex.path_param();
   auto plan = gemini_plan(ex, true);
-  record(ex, model);
-  if (!plan) {
-    co_await ex.reply(wire_error(Wire::kGemini, plan.error()));
-    co_return;
-  }
-  auto fault = faults_.take(model);
-  auto cfg = config();
-  const bool settled = co_await before_answer(ex, *cfg, fault, model, Wire::kGemini);
+  const core::Error* invalid = plan ? nullptr : &plan.error();
+  std::optional<Fault> fault;
+  const bool settled = co_await open_call(ex, model, invalid, fault, Wire::kGemini);
   if (settled) co_return;
+  auto cfg = config();
   auto events = gemini_stream_events(*plan, next_seq(), stream_shape(*cfg, fault));
   co_await answer_events(ex, events, "text/event-stream", kGeminiMalformedEvent, *cfg, fault);
 }
 
 MockService::Awaitable MockService::gemini_embed(Exchange& ex) {
-  std::string model = ex.path_param();
+  const std::string model = ex.path_param();
   auto plan = gemini_embed_plan(ex);
-  record(ex, model);
-  if (!plan) {
-    co_await ex.reply(wire_error(Wire::kGemini, plan.error()));
-    co_return;
-  }
-  auto fault = faults_.take(model);
-  auto cfg = config();
-  const bool settled = co_await before_answer(ex, *cfg, fault, model, Wire::kGemini);
+  const core::Error* invalid = plan ? nullptr : &plan.error();
+  std::optional<Fault> fault;
+  const bool settled = co_await open_call(ex, model, invalid, fault, Wire::kGemini);
   if (settled) co_return;
   co_await answer_json(ex, gemini_embed_body(*plan), fault);
 }
 
 MockService::Awaitable MockService::ollama_chat(Exchange& ex) {
   auto plan = plan_ollama_chat(ex.body());
-  record(ex, plan ? plan->model : std::string());
-  if (!plan) {
-    co_await ex.reply(wire_error(Wire::kOllama, plan.error()));
-    co_return;
-  }
-  auto fault = faults_.take(plan->model);
-  auto cfg = config();
-  const bool settled = co_await before_answer(ex, *cfg, fault, plan->model, Wire::kOllama);
+  const std::string model = plan ? plan->model : std::string();
+  const core::Error* invalid = plan ? nullptr : &plan.error();
+  std::optional<Fault> fault;
+  const bool settled = co_await open_call(ex, model, invalid, fault, Wire::kOllama);
   if (settled) co_return;
   const std::string created_at = now_timestamp();
   if (plan->stream && !plan->load_only) {
+    auto cfg = config();
     auto events = ollama_chat_lines(*plan, created_at, stream_shape(*cfg, fault));
     co_await answer_events(ex, events, "application/x-ndjson", kOllamaMalformedLine, *cfg, fault);
   } else {
@@ -126,14 +106,10 @@ MockService::Awaitable MockService::ollama_chat(Exchange& ex) {
 
 MockService::Awaitable MockService::ollama_embed(Exchange& ex) {
   auto plan = plan_ollama_embed(ex.body());
-  record(ex, plan ? plan->model : std::string());
-  if (!plan) {
-    co_await ex.reply(wire_error(Wire::kOllama, plan.error()));
-    co_return;
-  }
-  auto fault = faults_.take(plan->model);
-  auto cfg = config();
-  const bool settled = co_await before_answer(ex, *cfg, fault, plan->model, Wire::kOllama);
+  const std::string model = plan ? plan->model : std::string();
+  const core::Error* invalid = plan ? nullptr : &plan.error();
+  std::optional<Fault> fault;
+  const bool settled = co_await open_call(ex, model, invalid, fault, Wire::kOllama);
   if (settled) co_return;
   co_await answer_json(ex, ollama_embed_body(*plan), fault);
 }

@@ -25,20 +25,17 @@ std::optional<std::string> MockService::kept_response(std::string_view id) {
 
 MockService::Awaitable MockService::responses_create(Exchange& ex) {
   auto plan = plan_responses(ex.body());
-  record(ex, plan ? plan->model : std::string());
-  if (!plan) {
-    co_await ex.reply(wire_error(Wire::kOpenAI, plan.error()));
-    co_return;
-  }
-  auto fault = faults_.take(plan->model);
-  auto cfg = config();
-  const bool settled = co_await before_answer(ex, *cfg, fault, plan->model, Wire::kOpenAI);
+  const std::string model = plan ? plan->model : std::string();
+  const core::Error* invalid = plan ? nullptr : &plan.error();
+  std::optional<Fault> fault;
+  const bool settled = co_await open_call(ex, model, invalid, fault);
   if (settled) co_return;
   const auto seq = next_seq();
   const auto created = static_cast<std::int64_t>(std::time(nullptr));
   auto body = responses_body(*plan, seq, created);
   keep_response("resp_mock_" + std::to_string(seq), body);
   if (plan->stream) {
+    auto cfg = config();
     auto events = responses_stream_events(*plan, seq, created, stream_shape(*cfg, fault));
     co_await answer_events(ex, events, "text/event-stream", kResponsesMalformedEvent, *cfg, fault);
   } else {

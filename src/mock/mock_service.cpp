@@ -349,15 +349,15 @@ MockService::Awaitable MockService::answer_events(Exchange& ex, const SseEvents&
 }
 
 asio::awaitable<bool> MockService::open_call(Exchange& ex, const std::string& model, const core::Error* invalid,
-                                             std::optional<Fault>& fault) {
+                                             std::optional<Fault>& fault, Wire wire) {
   record(ex, model);
   if (invalid) {
-    co_await ex.reply(error_response(*invalid));
+    co_await ex.reply(wire_error(wire, *invalid));
     co_return true;
   }
   fault = faults_.take(model);
   auto cfg = config();
-  const bool settled = co_await before_answer(ex, *cfg, fault, model, Wire::kOpenAI);
+  const bool settled = co_await before_answer(ex, *cfg, fault, model, wire);
   co_return settled;
 }
 

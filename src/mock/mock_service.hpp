@@ -73,11 +73,11 @@ class MockService {
   // left).
   server::asio::awaitable<bool> before_answer(Exchange& ex, const MockConfig& config, const std::optional<Fault>& fault,
                                               std::string_view model, Wire wire);
-  // The start of an OpenAI-route model call: records it (`model` empty when the request was
-  // invalid), answers `invalid` with its 400, takes the model's fault into `fault` and runs
-  // before_answer. True when the exchange is settled.
+  // The start of a model call: records it (`model` empty when the request was invalid and named
+  // no model), answers `invalid` with its 4xx in `wire`'s shape, takes the model's fault into
+  // `fault` and runs before_answer. True when the exchange is settled.
   server::asio::awaitable<bool> open_call(Exchange& ex, const std::string& model, const core::Error* invalid,
-                                          std::optional<Fault>& fault);
+                                          std::optional<Fault>& fault, Wire wire = Wire::kOpenAI);
   // The non-stream answer `body`, or what a stream fault turns it into.
   Awaitable answer_json(Exchange& ex, std::string body, const std::optional<Fault>& fault);
   // Streams `events` (one chunk each, content events spaced by the chunk interval), applying a

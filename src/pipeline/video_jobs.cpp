@@ -16,11 +16,8 @@ std::optional<std::string> VideoJobs::provider_for(std::string_view id, const au
                                                    Clock::time_point now) {
   std::lock_guard lock(mu_);
   auto it = jobs_.find(id);
-  if (it == jobs_.end() || it->second.key != key) return std::nullopt;
-  if (now >= it->second.expires) {
-    jobs_.erase(it);  // (its id stays in order_ until the cap pushes it out: harmless)
-    return std::nullopt;
-  }
+  // (An expired job stays until the size cap pushes it out: each id is in order_ exactly once.)
+  if (it == jobs_.end() || it->second.key != key || now >= it->second.expires) return std::nullopt;
   return it->second.provider_id;
 }
 

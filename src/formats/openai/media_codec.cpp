@@ -40,11 +40,17 @@ Canonical passthrough(Operation op, std::string model) {
   return c;
 }
 
-// A required "model".
-core::Result<std::string> required_model(const json::object& r) {
-  const auto* model = r.if_contains("model");
+// A JSON object body with a required "model".
+struct ModelRequest {
+  const json::object* body;
+  std::string model;
+};
+core::Result<ModelRequest> model_request(const json::value& body) {
+  auto o = object_of(body);
+  if (!o) return o.error();
+  const auto* model = (*o)->if_contains("model");
   if (!non_empty_string(model)) return invalid("'model' is required and must be a non-empty string", "model");
-  return std::string(model->get_string());
+  return ModelRequest{*o, std::string(model->get_string())};
 }
 
 // Both answer as the host did: relayed untouched; there is nothing to encode or stream.
@@ -79,11 +85,9 @@ class ImagesCodec final : public MediaCodec {
 class SpeechCodec final : public MediaCodec {
  public:
   core::Result<Canonical> decode(const json::value& body, const RouteParams&) const override {
-    auto o = object_of(body);
-    if (!o) return o.error();
-    const auto& r = **o;
-    auto model = required_model(r);
-    if (!model) return model.error();
+    auto req = model_request(body);
+    if (!req) return req.error();
+    const auto& r = *req->body;
     const auto* input = r.if_contains("input");
     if (!non_empty_string(input)) return invalid("'input' is required and must be a non-empty string", "input");
     if (common::code_points(input->get_string()) > 4096)
@@ -99,21 +103,19 @@ class SpeechCodec final : public MediaCodec {
       return invalid("'speed' must be a number from 0.25 to 4.0", "speed");
     if (const auto* f = common::field(r, "stream_format"); f && !one_of(*f, {"audio"}))
       return invalid("Only stream_format \"audio\" is supported: the audio streams as it arrives", "stream_format");
-    return passthrough(Operation::kSpeech, std::move(*model));
+    return passthrough(Operation::kSpeech, std::move(req->model));
   }
 };
 
 class VideosCodec final : public MediaCodec {
  public:
   core::Result<Canonical> decode(const json::value& body, const RouteParams&) const override {
-    auto o = object_of(body);
-    if (!o) return o.error();
-    const auto& r = **o;
-    auto model = required_model(r);
-    if (!model) return model.error();
+    auto req = model_request(body);
+    if (!req) return req.error();
+    const auto& r = *req->body;
     if (!non_empty_string(r.if_contains("prompt")) && !non_empty_string(r.if_contains("input")))
       return invalid("'prompt' is required", "prompt");
-    return passthrough(Operation::kVideos, std::move(*model));
+    return passthrough(Operation::kVideos, std::move(req->model));
   }
 };
 
