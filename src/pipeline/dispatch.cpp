@@ -136,6 +136,25 @@ std::string capability_gap(const routing::ModelRule& rule, unsigned required) {
   return oai::capability_names(checked & ~rule.declared_caps);
 }
 
+// The capabilities a request needs: a chat request's from its content (oai::required_capabilities);
+// image generation makes images and speech makes audio, as the original gates them (§2.2).
+unsigned required_capabilities(const Job& job) {
+  switch (job.canon.op) {
+    case formats::Operation::kChat:
+      return job.object && job.object->is_object() ? oai::required_capabilities(job.object->as_object()) : 0;
+    case formats::Operation::kImages: return oai::kImageOutput;
+    case formats::Operation::kSpeech: return oai::kAudioOutput;
+    case formats::Operation::kEmbeddings:
+    case formats::Operation::kVideos: return 0;
+  }
+  return 0;
+}
+
+// The field a capability refusal names: a chat request's messages, else the model.
+const char* capability_param(const Job& job) {
+  return job.canon.op == formats::Operation::kChat ? "messages" : "model";
+}
+
 // Every provider is out of rotation after repeated failures: the error that says when to retry.
 core::Error no_healthy_provider(Gateway& gw, server::Exchange& ex, const routing::Catalog& catalog,
                                 const std::vector<std::string_view>& chain, std::string_view model) {
@@ -296,7 +315,7 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
         ex,
         make_error(ErrorKind::kInvalidRequest,
                    "No provider of '" + std::string(model) + "' supports: " + oai::capability_names(required),
-                   "messages", "capability_not_supported"),
+                   capability_param(job), "capability_not_supported"),
         job.protocol);
   if (attempt_no == 0 && inexpressible) co_return co_await reply_error(ex, *inexpressible, job.protocol);
   if (attempt_no == 0) {
@@ -395,13 +414,13 @@ boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstrea
       if (named && named->is_string()) job.bytes_model = std::string(named->get_string());
       job.ask_usage = job.canon.stream && !job.canon.include_usage;
     }  // (else serialised by the first OpenAI-compatible candidate)
-    required = job.object->is_object() ? oai::required_capabilities(job.object->as_object()) : 0;
+    required = required_capabilities(job);
   }
   if (auto gap = capability_gap(catalog->rule(model), required); !gap.empty())
     co_return co_await reply_error(
         ex,
-        make_error(ErrorKind::kInvalidRequest, "The model '" + model + "' does not support: " + gap, "messages",
-                   "model_capability_missing"),
+        make_error(ErrorKind::kInvalidRequest, "The model '" + model + "' does not support: " + gap,
+                   capability_param(job), "model_capability_missing"),
         protocol);
   auto image_error = co_await inline_request_images(gw, ex, job);  // http(s) image URLs -> data URLs
   if (image_error) co_return co_await reply_error(ex, *image_error, protocol);

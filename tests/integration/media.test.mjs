@@ -23,9 +23,16 @@ before(async () => {
       keys: userKeys({ [USER]: { userId: 'media-user' }, [OTHER]: { userId: 'other-user' } }),
       providers: [
         mockProvider(flaky, 'flaky', ['dall-e-fo', 'tts-fo', 'video-fo']),  // first in file order: tried first
-        mockProvider(mock, 'media-host', ['dall-e-3', 'gpt-image-1', 'dall-e-fo', 'tts-1', 'tts-fo', 'dall-e-2', 'grok-video', 'video-fo']),
+        mockProvider(mock, 'media-host', ['dall-e-3', 'gpt-image-1', 'dall-e-fo', 'tts-1', 'tts-fo', 'dall-e-2', 'grok-video', 'video-fo', 'text-only']),
         gemini,
       ],
+      // Declared capabilities gate the routes as in the original: images need image_output,
+      // speech audio_output; a model with none declared (the rest) passes.
+      models: { object: 'list', data: [
+        { id: 'dall-e-3', object: 'model', created: 1, owned_by: 'openai', capabilities: ['text', 'image_output'] },
+        { id: 'tts-1', object: 'model', created: 1, owned_by: 'openai', capabilities: ['text', 'audio_output'] },
+        { id: 'text-only', object: 'model', created: 1, owned_by: 'x', capabilities: ['text'] },
+      ] },
     },
     env: { ROUTING_SPREAD_POINTS: '0' },
   });
@@ -114,6 +121,24 @@ describe('images', () => {
   test('an unknown model is 404', async () => {
     const e = await client.images.generate({ model: 'no-such-painter', prompt: 'x' }).catch((x) => x);
     assert.equal(e.status, 404);
+  });
+});
+
+describe('capabilities', () => {
+  test('a model declared without image_output or audio_output is refused by name, nothing upstream', async () => {
+    await clear();
+    for (const [path, body, cap] of [
+      ['/v1/images/generations', { model: 'text-only', prompt: 'a cat' }, 'image_output'],
+      ['/v1/audio/speech', { model: 'text-only', input: 'hi', voice: 'alloy' }, 'audio_output'],
+    ]) {
+      const r = await raw(path, body);
+      assert.equal(r.status, 400, path);
+      const { error } = await r.json();
+      assert.equal(error.code, 'model_capability_missing');
+      assert.equal(error.param, 'model');
+      assert.match(error.message, new RegExp(cap));
+    }
+    assert.equal((await posts()).length, 0);
   });
 });
 
