@@ -3,7 +3,8 @@
 -- Environment (read in every wrk thread):
 --   BENCH_KEY    bearer key sent as "Authorization: Bearer <key>" (default: "bench-key")
 --   BENCH_MODEL  model name in the body (default: "bench-model")
---   BENCH_FORMAT openai (default) or anthropic: the same conversation as an Anthropic Messages body
+--   BENCH_FORMAT openai (default) or anthropic: the same conversation as an Anthropic Messages body;
+--                embeddings: an OpenAI /v1/embeddings body (two texts, base64, 256 dimensions)
 --
 -- Besides wrk's own report, done() prints one machine-readable line:
 --   BENCH_RESULT {"requests":..,"duration_us":..,"non2xx":..,"errors":{..},"latency_us":{..}}
@@ -20,7 +21,10 @@ wrk.headers["Authorization"] = "Bearer " .. key
 local system = "You are a concise assistant used in a gateway benchmark. Answer in one short sentence."
 local question = "Summarise in one sentence why keep-alive connections matter for an HTTP reverse proxy "
   .. "that sits in front of a model provider, and what it costs when they are missing."
-if format == "anthropic" then
+if format == "embeddings" then
+  wrk.body = '{"model":"' .. model .. '","input":["' .. system .. '","' .. question .. '"],'
+    .. '"encoding_format":"base64","dimensions":256,"user":"bench-user-0001"}'
+elseif format == "anthropic" then
   wrk.body = '{"model":"' .. model .. '","max_tokens":256,"system":"' .. system .. '","messages":['
     .. '{"role":"user","content":"' .. question .. '"}'
     .. '],"temperature":0.2,"top_p":1,"stream":false,"metadata":{"user_id":"bench-user-0001"}}'

@@ -145,7 +145,8 @@ if (wrkSummary[GOALS.rps_pct_conns]?.ratios) {
   const v = wrkSummary[GOALS.rps_pct_conns].ratios.anygpt_rps_pct_of_direct;
   check(`RPS anygpt >= ${GOALS.rps_pct_of_direct_min}% of direct @${GOALS.rps_pct_conns}`, v, v >= GOALS.rps_pct_of_direct_min, `${fix(v, 1)}%`);
 }
-if (wrkSummary[GOALS.p50_conns]?.anygpt) {
+// (The p50 goal is the chat request's; an embeddings answer is several times larger.)
+if (env.BM_SCENARIO !== 'embeddings' && wrkSummary[GOALS.p50_conns]?.anygpt) {
   const v = wrkSummary[GOALS.p50_conns].anygpt.p50_ms;
   check(`p50 anygpt <= ${GOALS.p50_ms_max} ms @${GOALS.p50_conns}`, v, v <= GOALS.p50_ms_max, `${fix(v, 3)} ms`);
 }
@@ -172,7 +173,7 @@ const pad = (s, n) => String(s).padStart(n);
 const out = [];
 const p = (s = '') => out.push(s);
 p();
-p(`anygpt benchmark  upstream=${env.BM_UPSTREAM}  duration=${env.BM_DURATION} x ${env.BM_REPEAT}  wrk -t${env.BM_WRK_THREADS}  (load ${env.BM_LOAD_START} -> ${env.BM_LOAD_END})`);
+p(`anygpt benchmark  scenario=${env.BM_SCENARIO}  upstream=${env.BM_UPSTREAM}  duration=${env.BM_DURATION} x ${env.BM_REPEAT}  wrk -t${env.BM_WRK_THREADS}  (load ${env.BM_LOAD_START} -> ${env.BM_LOAD_END})`);
 for (const c of conns) {
   const s = wrkSummary[c];
   p();
@@ -228,7 +229,7 @@ const result = {
   schema: 'anygpt-bench/1',
   date: new Date().toISOString(),
   params: {
-    upstream: env.BM_UPSTREAM, duration: env.BM_DURATION, repeat: Number(env.BM_REPEAT), conns: conns,
+    scenario: env.BM_SCENARIO, upstream: env.BM_UPSTREAM, duration: env.BM_DURATION, repeat: Number(env.BM_REPEAT), conns: conns,
     wrk_threads: Number(env.BM_WRK_THREADS), warmup: env.BM_WARMUP, mock_threads: Number(env.BM_MOCK_THREADS),
     anygpt_worker_threads: 1,
     stream: env.BM_SKIP_STREAM === '1' ? null : {

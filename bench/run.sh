@@ -16,6 +16,9 @@
 #   STREAM_CONCURRENCY, STREAM_ROUNDS, STREAM_WARMUP_ROUNDS                   default 64, 5, 1
 #   STREAM_CHUNKS, STREAM_CHUNK_MS  mock stream shape                         default 50, 10
 #   SKIP_STREAM=1   skip the streaming scenario
+#   SCENARIO        chat | embeddings (embeddings: POST /v1/embeddings, two texts, base64,
+#                   256 dimensions, through direct, nginx and anygpt; no streaming;
+#                   UPSTREAM=mock only)                                       default chat
 #   TARGETS         which targets to measure: direct nginx anygpt anthropic native openai-native
 #                   (anthropic: Anthropic Messages requests at /v3/v1/messages translated to the
 #                   OpenAI upstream and back; native: the same to a provider of protocol
@@ -47,7 +50,13 @@ STREAM_CHUNKS=${STREAM_CHUNKS:-50}
 DATA_SOURCE=${DATA_SOURCE:-filesystem}
 STREAM_CHUNK_MS=${STREAM_CHUNK_MS:-10}
 SKIP_STREAM=${SKIP_STREAM:-0}
-TARGETS=${TARGETS:-"direct nginx anygpt anthropic native openai-native"}
+SCENARIO=${SCENARIO:-chat}
+if [[ $SCENARIO == embeddings ]]; then
+  TARGETS=${TARGETS:-"direct nginx anygpt"}
+  SKIP_STREAM=1
+else
+  TARGETS=${TARGETS:-"direct nginx anygpt anthropic native openai-native"}
+fi
 RESULTS_DIR=${RESULTS_DIR:-$BENCH_DIR/results}
 HOST=127.0.0.1
 
@@ -68,6 +77,13 @@ dur_seconds() {
 
 # ---------------------------------------------------------------- preflight
 [[ $UPSTREAM == mock || $UPSTREAM == nginx ]] || die "UPSTREAM must be mock or nginx, got '$UPSTREAM'"
+[[ $SCENARIO == chat || $SCENARIO == embeddings ]] || die "SCENARIO must be chat or embeddings, got '$SCENARIO'"
+if [[ $SCENARIO == embeddings ]]; then
+  [[ $UPSTREAM == mock ]] || die "SCENARIO=embeddings needs UPSTREAM=mock (the static nginx upstream answers chat only)"
+  for t in $TARGETS; do
+    [[ $t == direct || $t == nginx || $t == anygpt ]] || die "SCENARIO=embeddings measures direct, nginx and anygpt only, got '$t'"
+  done
+fi
 [[ $REPEAT =~ ^[1-9][0-9]*$ ]] || die "REPEAT must be a positive integer, got '$REPEAT'"
 [[ $(dur_seconds "$DURATION") =~ ^[0-9]+$ ]] || die "DURATION must look like 10, 10s or 1m, got '$DURATION'"
 for c in $CONNS; do
@@ -340,6 +356,14 @@ PIDS+=("$ANYGPT_PID")
 P_ANYGPT=$(wait_for_port_line "$TMP/anygpt.out" 'anygpt listening on http://[^:]+:([0-9]+)' "$ANYGPT_PID" anygpt)
 
 url_of() {  # target -> non-streaming URL
+  if [[ $SCENARIO == embeddings ]]; then
+    case $1 in
+      direct) echo "$UPSTREAM_URL/v1/embeddings" ;;
+      nginx) echo "http://$HOST:$P_NGINX/v1/embeddings" ;;
+      anygpt) echo "http://$HOST:$P_ANYGPT/v1/embeddings" ;;
+    esac
+    return
+  fi
   case $1 in
     direct) echo "$UPSTREAM_URL/v1/chat/completions" ;;
     nginx) echo "http://$HOST:$P_NGINX/v1/chat/completions" ;;
@@ -348,7 +372,11 @@ url_of() {  # target -> non-streaming URL
     openai-native) echo "http://$HOST:$P_ANYGPT/v1/chat/completions" ;;
   esac
 }
-format_of() { [[ $1 == anthropic || $1 == native ]] && echo anthropic || echo openai; }
+format_of() {
+  if [[ $SCENARIO == embeddings ]]; then echo embeddings
+  elif [[ $1 == anthropic || $1 == native ]]; then echo anthropic
+  else echo openai; fi
+}
 model_of() { [[ $1 == native || $1 == openai-native ]] && echo "$NATIVE_MODEL" || echo "$BENCH_MODEL"; }
 stream_model_of() { [[ $1 == native || $1 == openai-native ]] && echo "$NATIVE_MODEL" || echo "$STREAM_MODEL"; }
 stream_url_of() {
@@ -369,13 +397,17 @@ proxy_pids_of() {
 }
 
 # Sanity: one request through every target must answer 200 with a chat.completion (or an
-# Anthropic message).
+# Anthropic message, or an embeddings list).
 for t in $TARGETS; do
   expect='"chat.completion"'
+  body="{\"model\":\"$(model_of "$t")\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}"
   [[ $(format_of "$t") == anthropic ]] && expect='"type":"message"'
+  if [[ $(format_of "$t") == embeddings ]]; then
+    expect='"object":"list"'
+    body="{\"model\":\"$(model_of "$t")\",\"input\":\"hello\"}"
+  fi
   code=$(curl -s -o "$TMP/sanity-$t.json" -w '%{http_code}' --max-time 5 -X POST "$(url_of $t)" \
-    -H 'Content-Type: application/json' -H "Authorization: Bearer $BENCH_KEY" \
-    -d "{\"model\":\"$(model_of "$t")\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}") || code=000
+    -H 'Content-Type: application/json' -H "Authorization: Bearer $BENCH_KEY" -d "$body") || code=000
   [[ $code == 200 ]] || { cat "$TMP/sanity-$t.json" "$TMP/anygpt.err" >&2 2>/dev/null; die "sanity request to $t answered $code"; }
   grep -q "$expect" "$TMP/sanity-$t.json" || die "sanity request to $t: not a $expect answer"
 done
@@ -492,7 +524,7 @@ git_head() {  # read-only, without running git
 }
 
 export BM_RUNS=$RUNS BM_OUT=$OUT BM_CLK_TCK=$CLK_TCK BM_DURATION=$DURATION BM_REPEAT=$REPEAT BM_CONNS=$CONNS \
-  BM_UPSTREAM=$UPSTREAM BM_WRK_THREADS=$WRK_THREADS BM_MOCK_THREADS=$MOCK_THREADS BM_WARMUP=$WARMUP \
+  BM_UPSTREAM=$UPSTREAM BM_SCENARIO=$SCENARIO BM_WRK_THREADS=$WRK_THREADS BM_MOCK_THREADS=$MOCK_THREADS BM_WARMUP=$WARMUP \
   BM_STREAM_CONCURRENCY=$STREAM_CONCURRENCY BM_STREAM_ROUNDS=$STREAM_ROUNDS BM_STREAM_CHUNKS=$STREAM_CHUNKS \
   BM_STREAM_CHUNK_MS=$STREAM_CHUNK_MS BM_SKIP_STREAM=$SKIP_STREAM \
   BM_ANYGPT_HWM_KB=${ANYGPT_HWM_KB:-0} BM_ANYGPT_RSS_START_KB=${ANYGPT_RSS_START_KB:-0} \
