@@ -399,13 +399,12 @@ proxy_pids_of() {
 # Sanity: one request through every target must answer 200 with a chat.completion (or an
 # Anthropic message, or an embeddings list).
 for t in $TARGETS; do
-  expect='"chat.completion"'
   body="{\"model\":\"$(model_of "$t")\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}"
-  [[ $(format_of "$t") == anthropic ]] && expect='"type":"message"'
-  if [[ $(format_of "$t") == embeddings ]]; then
-    expect='"object":"list"'
-    body="{\"model\":\"$(model_of "$t")\",\"input\":\"hello\"}"
-  fi
+  case $(format_of "$t") in
+    openai) expect='"chat.completion"' ;;
+    anthropic) expect='"type":"message"' ;;
+    embeddings) expect='"object":"list"'; body="{\"model\":\"$(model_of "$t")\",\"input\":\"hello\"}" ;;
+  esac
   code=$(curl -s -o "$TMP/sanity-$t.json" -w '%{http_code}' --max-time 5 -X POST "$(url_of $t)" \
     -H 'Content-Type: application/json' -H "Authorization: Bearer $BENCH_KEY" -d "$body") || code=000
   [[ $code == 200 ]] || { cat "$TMP/sanity-$t.json" "$TMP/anygpt.err" >&2 2>/dev/null; die "sanity request to $t answered $code"; }
