@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
   sopt.cors = {gw.config.cors_origin, gw.config.cors_methods, gw.config.cors_headers};
   auto table = routes::all_routes(gw);
   server::HttpServer server(sopt, routes::error_renderer(table));
-  for (auto& r : table.routes) server.add_route({r.method, r.path, r.handler});
+  for (auto& r : table.routes) server.add_route({r.method, r.path, r.handler, r.streams_body});
 
   upstream::ClientOptions copt;
   copt.timeouts.connect = std::chrono::milliseconds(gw.config.upstream_connect_timeout_ms);

@@ -127,6 +127,10 @@ const std::vector<Var>& vars() {
                  "directory of providers.json, keys.json, tiers.json, models.json, "
                  "excluded-errors.json",
                  &Config::data_dir),
+      string_var("UPLOAD_SPOOL_DIR", "(the system temp dir)",
+                 "where uploads (images/edits, audio/transcriptions and translations) over 256 KB are kept while "
+                 "they go upstream, as unlinked files",
+                 &Config::upload_spool_dir),
       Var{"DATA_SOURCE_PREFERENCE", "filesystem",
           "filesystem | redis (keys, usage, rate limits shared through Redis; see docs/STORAGE.md)",
           [](Config& c, const std::string& v) -> std::optional<std::string> {

@@ -22,6 +22,7 @@ struct Config {
   std::uint16_t port = 3000;
   core::LogLevel log_level = core::LogLevel::kInfo;
   std::string data_dir = ".";
+  std::string upload_spool_dir;  // "" = $TMPDIR, else /tmp
   DataSource data_source = DataSource::kFilesystem;
   int worker_threads = 1;
 

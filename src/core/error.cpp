@@ -16,6 +16,7 @@ unsigned http_status(ErrorKind kind) {
     case ErrorKind::kUpstreamError: return 502;
     case ErrorKind::kUpstreamUnavailable: return 503;
     case ErrorKind::kUpstreamTimeout: return 504;
+    case ErrorKind::kInsufficientStorage: return 507;
     case ErrorKind::kInternal: return 500;
   }
   return 500;
@@ -35,6 +36,7 @@ const char* error_type(ErrorKind kind) {
     case ErrorKind::kUpstreamError:
     case ErrorKind::kUpstreamUnavailable:
     case ErrorKind::kUpstreamTimeout: return "upstream_error";
+    case ErrorKind::kInsufficientStorage:
     case ErrorKind::kInternal: return "server_error";
   }
   return "server_error";

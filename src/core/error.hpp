@@ -22,6 +22,7 @@ enum class ErrorKind {
   kUpstreamError,        // the provider answered with garbage or an error we cannot pass on
   kUpstreamUnavailable,  // no provider could be reached
   kUpstreamTimeout,      // the provider did not answer in time
+  kInsufficientStorage,  // the gateway could not store what it must keep (e.g. an upload spool)
   kInternal,             // our bug
 };
 

@@ -47,10 +47,11 @@ struct RouteParams {
   bool stream = false;     // streaming decided by the path (Gemini :streamGenerateContent)
 };
 
-// Which upstream operation a canonical request is for. Images, speech and videos exist on OpenAI hosts
-// only (native provider protocols have chat and embeddings).
-enum class Operation { kChat, kEmbeddings, kImages, kSpeech, kVideos };
-inline constexpr std::size_t kOperationCount = 5;
+// Which upstream operation a canonical request is for. Everything but chat and embeddings exists on
+// OpenAI hosts only (native provider protocols have those two). The last three are uploads
+// (multipart/form-data bodies, see Codec::takes_form).
+enum class Operation { kChat, kEmbeddings, kImages, kSpeech, kVideos, kImageEdits, kTranscriptions, kTranslations };
+inline constexpr std::size_t kOperationCount = 8;
 
 // A client request in the canonical shape.
 struct Canonical {
@@ -122,6 +123,11 @@ class Codec {
   // True when upstream answers go to the client byte for byte (OpenAI-shaped protocols):
   // encode() and stream() are then never called.
   virtual bool relays_answer() const { return false; }
+  // True for uploads: the body is multipart/form-data, kept as the client sent it (it goes
+  // upstream as it is, only the model renamed) and given to decode() as an object of its fields:
+  // text fields as strings, file fields as {"filename", "content_type", "bytes"}, a name sent
+  // more than once as an array of those (formats::common::form_fields).
+  virtual bool takes_form() const { return false; }
   // A canonical OpenAI answer (chat.completion, or an embeddings list) as the client's body.
   virtual std::string encode(const boost::json::object& answer, const AnswerContext& ctx, const Moment& now) const = 0;
   // The client's content type for encode()'s bodies.

@@ -77,10 +77,10 @@ core::Result<SpeechPlan> plan_speech(std::string_view body) {
 
 std::string speech_bytes(const SpeechPlan& plan) {
   std::string out(marker(plan.content_type));
-  out.reserve(out.size() + plan.input.size() * 512);
+  out.reserve(out.size() + plan.input.size() * plan.bytes_per_char);
   std::uint64_t state = 1469598103934665603ULL;
   for (char c : plan.input) state = (state ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-  for (std::size_t i = 0; i < plan.input.size() * 512; ++i) {
+  for (std::size_t i = 0; i < plan.input.size() * plan.bytes_per_char; ++i) {
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;
     out += static_cast<char>(state >> 56);
   }

@@ -15,6 +15,7 @@ struct SpeechPlan {
   std::string model;
   std::string input;
   std::string content_type;  // of response_format: mp3 audio/mpeg (default), opus, aac, flac, wav, pcm
+  std::size_t bytes_per_char = 512;
 };
 
 // `model`, `input` (1-4096 characters) and `voice` (a name or {"id"}) required; response_format
@@ -22,7 +23,7 @@ struct SpeechPlan {
 core::Result<SpeechPlan> plan_speech(std::string_view body);
 
 // Deterministic audio bytes for a plan: a format marker ("ID3" for mp3, "OggS", "fLaC",
-// "RIFF"...), then 512 bytes per input character derived from the input (same input, same bytes).
+// "RIFF"...), then bytes_per_char bytes per input character derived from the input (same input, same bytes).
 std::string speech_bytes(const SpeechPlan& plan);
 
 struct ImagePlan {

@@ -81,6 +81,7 @@ core::Result<MockEnv> load_env(const EnvLookup& lookup) {
       {"MOCK_TOKEN_SPEED", 0, 1e9, false, "tokens per second >= 0", &c.token_speed},
       {"MOCK_STREAM_CHUNKS", 0, 1e6, true, "an integer >= 0", &stream_chunks},
       {"MOCK_CHUNK_INTERVAL", 0, 1e9, false, "milliseconds >= 0", &c.chunk_interval_ms},
+      {"MOCK_SPEECH_BYTES_PER_CHAR", 1, 65536, true, "an integer 1-65536", &c.speech_bytes_per_char},
   };
   for (const auto& s : specs)
     if (auto err = read_number(lookup, s.name, s.lo, s.hi, s.integer, s.expected, *s.out)) return *err;

@@ -18,6 +18,7 @@
 #include "mock/media.hpp"
 #include "mock/ollama_responder.hpp"
 #include "mock/openai_errors.hpp"
+#include "mock/uploads.hpp"
 
 namespace anygpt::mock {
 namespace asio = server::asio;
@@ -181,6 +182,9 @@ std::vector<server::Route> MockService::routes() {
       {verb::post, "/v1/embeddings", &MockService::embeddings},
       {verb::post, "/v1/audio/speech", &MockService::speech},
       {verb::post, "/v1/images/generations", &MockService::images},
+      {verb::post, "/v1/images/edits", &MockService::image_edits},
+      {verb::post, "/v1/audio/transcriptions", &MockService::transcriptions},
+      {verb::post, "/v1/audio/translations", &MockService::translations},
       {verb::post, "/v1/videos/generations", &MockService::videos_create},
       {verb::get, "/v1/videos/{id}", &MockService::videos_retrieve},
       {verb::post, "/v1/messages", &MockService::anthropic_messages},
@@ -397,6 +401,7 @@ MockService::Awaitable MockService::speech(Exchange& ex) {
   std::optional<Fault> fault;
   const bool settled = co_await open_call(ex, model, invalid, fault);
   if (settled) co_return;
+  plan->bytes_per_char = static_cast<std::size_t>(config()->speech_bytes_per_char);
   const auto audio = speech_bytes(*plan);
   const bool cut = fault && fault->kind == FaultKind::kStreamCut;
   const bool begun = co_await ex.begin_stream(200, plan->content_type);
@@ -415,13 +420,45 @@ MockService::Awaitable MockService::speech(Exchange& ex) {
 }
 
 MockService::Awaitable MockService::images(Exchange& ex) {
-  auto plan = plan_images(ex.body());
+  return answer_images(ex, plan_images(ex.body()));
+}
+
+MockService::Awaitable MockService::image_edits(Exchange& ex) {
+  return answer_images(ex, plan_image_edit(ex.header(http::field::content_type), ex.body()));
+}
+
+// Generations and edits answer alike.
+MockService::Awaitable MockService::answer_images(Exchange& ex, core::Result<ImagePlan> plan) {
   const std::string model = plan ? plan->model : std::string();
   const core::Error* invalid = plan ? nullptr : &plan.error();
   std::optional<Fault> fault;
   const bool settled = co_await open_call(ex, model, invalid, fault);
   if (settled) co_return;
   co_await answer_json(ex, images_body(*plan, static_cast<std::int64_t>(std::time(nullptr))), fault);
+}
+
+MockService::Awaitable MockService::transcriptions(Exchange& ex) {
+  return audio_upload(ex, false);
+}
+
+MockService::Awaitable MockService::translations(Exchange& ex) {
+  return audio_upload(ex, true);
+}
+
+// The answer in the asked response_format, with its content type (text, srt and vtt are not JSON).
+MockService::Awaitable MockService::audio_upload(Exchange& ex, bool translation) {
+  auto plan = plan_transcription(ex.header(http::field::content_type), ex.body(), translation);
+  const std::string model = plan ? plan->model : std::string();
+  const core::Error* invalid = plan ? nullptr : &plan.error();
+  std::optional<Fault> fault;
+  const bool settled = co_await open_call(ex, model, invalid, fault);
+  if (settled) co_return;
+  auto answer = transcription_answer(*plan);
+  if (answer.content_type == "application/json") {
+    co_await answer_json(ex, std::move(answer.body), fault);
+    co_return;
+  }
+  co_await ex.reply(Response{200, std::move(answer.content_type), std::move(answer.body), {}});
 }
 
 MockService::Awaitable MockService::videos_create(Exchange& ex) {

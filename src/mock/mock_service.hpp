@@ -11,6 +11,7 @@
 
 #include "mock/chat_responder.hpp"
 #include "mock/faults.hpp"
+#include "mock/media.hpp"
 #include "mock/mock_config.hpp"
 #include "mock/request_recorder.hpp"
 #include "server/http_server.hpp"
@@ -49,6 +50,11 @@ class MockService {
   Awaitable embeddings(Exchange& ex);
   Awaitable speech(Exchange& ex);
   Awaitable images(Exchange& ex);
+  Awaitable image_edits(Exchange& ex);
+  Awaitable transcriptions(Exchange& ex);
+  Awaitable translations(Exchange& ex);
+  Awaitable audio_upload(Exchange& ex, bool translation);
+  Awaitable answer_images(Exchange& ex, core::Result<ImagePlan> plan);
   Awaitable videos_create(Exchange& ex);
   Awaitable videos_retrieve(Exchange& ex);
   Awaitable anthropic_messages(Exchange& ex);

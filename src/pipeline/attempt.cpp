@@ -10,7 +10,9 @@
 #include "formats/openai/media_codec.hpp"
 #include "formats/openai/openai.hpp"
 #include "formats/openai/stream_inspect.hpp"
+#include "formats/openai/upload_codec.hpp"
 #include "pipeline/stream_relay.hpp"
+#include "pipeline/uploads.hpp"
 #include "providers/registry.hpp"
 
 namespace anygpt::pipeline {
@@ -149,7 +151,7 @@ formats::Moment moment(const Job& job) {
 }
 
 // What an answer without usage is billed: an estimate of the request's input (chat: its prompt;
-// embeddings: its texts and token ids; images and speech: the original's charges), or 0 when the
+// embeddings: its texts and token ids; images, speech and uploads: the original's charges), or 0 when the
 // request was never decoded.
 std::int64_t estimated_input_tokens(const Job& job) {
   if (!job.object || !job.object->is_object()) return 0;
@@ -160,6 +162,9 @@ std::int64_t estimated_input_tokens(const Job& job) {
     case formats::Operation::kImages: return oai::estimate_image_tokens(request);
     case formats::Operation::kSpeech: return oai::estimate_speech_tokens(request);
     case formats::Operation::kVideos: return oai::estimate_image_tokens(request);
+    case formats::Operation::kImageEdits:
+    case formats::Operation::kTranscriptions:
+    case formats::Operation::kTranslations: return oai::estimate_upload_tokens(job.canon.op, request);
   }
   return 0;
 }
@@ -181,14 +186,17 @@ formats::AnswerContext answer_context(const AttemptContext& a, const server::Exc
 // sent the way its protocol wants it.
 upstream::Request upstream_request(const AttemptContext& a, bool stream, upstream::Abort& abort) {
   const auto& auth = providers::descriptor(a.c.provider->provider.protocol);
-  return upstream::Request{&a.c.endpoint(a.job.canon.op, stream),
-                           a.body,
-                           a.c.provider->provider.api_key,
-                           auth.key_header,
-                           auth.extra_headers,
-                           stream,
-                           &abort,
-                           a.deadline};
+  upstream::Request r{&a.c.endpoint(a.job.canon.op, stream),
+                      a.body,
+                      a.source,
+                      a.job.upload ? std::string_view(a.job.upload->content_type) : std::string_view{},
+                      a.c.provider->provider.api_key,
+                      auth.key_header,
+                      auth.extra_headers,
+                      stream,
+                      &abort,
+                      a.deadline};
+  return r;
 }
 
 formats::UpstreamCall upstream_call(const AttemptContext& a) {
@@ -218,6 +226,18 @@ std::optional<core::Usage> native_usage(const AttemptContext& a, std::string_vie
   return a.c.provider->codec->answer_usage(body, upstream_call(a));
 }
 
+namespace {
+// The usage an answer relayed as it is reports (nullopt when it is not a valid answer). A
+// transcription may be plain text (text, srt, vtt): always an answer, its usage maybe unknown.
+std::optional<core::Usage> relayed_usage(const AttemptContext& a, std::string_view body) {
+  if (a.c.provider->codec) return native_usage(a, body);
+  const auto op = a.job.canon.op;
+  if (op == formats::Operation::kTranscriptions || op == formats::Operation::kTranslations)
+    return oai::transcription_usage(body);
+  return oai::usage_from_body(body);
+}
+}  // namespace
+
 bool same_protocol(const Job& job, const routing::Candidate& c) {
   return c.provider->codec && job.protocol.name == config::protocol_name(c.provider->provider.protocol);
 }
@@ -233,6 +253,11 @@ boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptCon
   rep.obs.total_ms = ms_between(start, Clock::now());
   if (ex.client_gone()) {
     rep.answered = true;  // nobody to answer; the upstream call was cancelled
+    co_return rep;
+  }
+  if (!res && res.error().kind == ErrorKind::kInsufficientStorage) {  // our spool, not the provider
+    rep.answered = true;
+    co_await reply_error(ex, res.error(), a.job.protocol);
     co_return rep;
   }
   if (!res) {
@@ -251,7 +276,7 @@ boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptCon
   server::Response out;
   std::optional<core::Usage> usage;
   if (relays_bytes(a)) {
-    usage = a.c.provider->codec ? native_usage(a, r.body) : oai::usage_from_body(r.body);
+    usage = relayed_usage(a, r.body);
     if (a.job.canon.op == formats::Operation::kVideos) remember_video_job(a, r.body);
     out = server::Response{
         r.status, r.content_type.empty() ? "application/json" : std::move(r.content_type), std::move(r.body), {}};

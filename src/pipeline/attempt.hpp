@@ -15,6 +15,7 @@
 namespace anygpt::pipeline {
 
 using routing::Clock;
+struct Upload;
 
 // A decoded request on its way upstream, shared by its attempts. Owned by dispatch().
 // (Has a constructor, not aggregate init: GCC 12 double-destroys members of aggregates
@@ -38,6 +39,8 @@ struct Job {
   std::vector<std::string> fallbacks;  // the request's own "fallbacks" (catalogue names), tried first
   Clock::time_point started;           // when the request arrived (for encoders' durations)
   bool ask_usage = false;              // splice stream_options.include_usage into the client's bytes
+  // An upload route's body (Codec::takes_form): sent from its spool; `object` is then its fields.
+  const Upload* upload = nullptr;
 };
 
 // What one attempt came to. `answered`: the client got its answer (or left); otherwise the
@@ -60,7 +63,8 @@ struct AttemptContext {
   Clock::time_point deadline;
   bool retried;
   core::Error& last;
-  bool has_next_model = false;  // a later model of the fallback chain can still be tried
+  bool has_next_model = false;             // a later model of the fallback chain can still be tried
+  upstream::BodySource* source = nullptr;  // the body, when it is not `body` (an upload)
 };
 
 // True when the candidate speaks the client's own protocol natively: the client's request goes

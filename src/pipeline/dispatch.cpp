@@ -11,6 +11,7 @@
 #include "formats/openai/capabilities.hpp"
 #include "pipeline/attempt.hpp"
 #include "pipeline/image_inlining.hpp"
+#include "pipeline/uploads.hpp"
 #include "routing/plan.hpp"
 
 namespace anygpt::pipeline {
@@ -29,8 +30,11 @@ std::mt19937_64& plan_rng() {
 // The body sent upstream: the request's bytes untouched unless the model name must change or
 // an OpenAI client's stream needs usage reported.
 struct UpstreamBody {
+  UpstreamBody() = default;
+  UpstreamBody(std::string r, std::string_view v) : rewritten(std::move(r)), view(v) {}
   std::string rewritten;
   std::string_view view;
+  std::unique_ptr<upstream::BodySource> source;  // instead of `view`: an upload
 };
 
 // What a native provider is sent: the canonical request in its own protocol. kInvalidRequest when
@@ -62,10 +66,16 @@ UpstreamBody own_body(const Job& job, const routing::Candidate& c) {
   return b;
 }
 
-core::Result<UpstreamBody> build_body(Job& job, const routing::Candidate& c, std::int64_t default_max_tokens) {
+core::Result<UpstreamBody> build_body(Gateway& gw, Job& job, const routing::Candidate& c,
+                                      std::int64_t default_max_tokens) {
   if (same_protocol(job, c)) return own_body(job, c);
   // REQUIRES: decoded (passthrough_only() was false, as it is whenever such a candidate exists).
   if (c.provider->codec) return native_body(job, c, default_max_tokens);
+  if (job.upload) {
+    UpstreamBody b;
+    b.source = std::make_unique<UploadBody>(gw, *job.upload, c.upstream_model);
+    return b;
+  }
   if (!job.canon.same_bytes && job.bytes.empty()) {
     job.canonical_bytes = json::serialize(job.canon.body);
     job.bytes = job.canonical_bytes;
@@ -137,13 +147,17 @@ std::string capability_gap(const routing::ModelRule& rule, unsigned required) {
 }
 
 // The capabilities a request needs: a chat request's from its content (oai::required_capabilities);
-// image generation makes images and speech makes audio, as the original gates them (§2.2).
+// image generation makes images and speech makes audio, as the original gates them (§2.2); image
+// edits read and make images; transcriptions and translations read audio.
 unsigned required_capabilities(const Job& job) {
   switch (job.canon.op) {
     case formats::Operation::kChat:
       return job.object && job.object->is_object() ? oai::required_capabilities(job.object->as_object()) : 0;
     case formats::Operation::kImages: return oai::kImageOutput;
     case formats::Operation::kSpeech: return oai::kAudioOutput;
+    case formats::Operation::kImageEdits: return oai::kImageInput | oai::kImageOutput;
+    case formats::Operation::kTranscriptions:
+    case formats::Operation::kTranslations: return oai::kAudioInput;
     case formats::Operation::kEmbeddings:
     case formats::Operation::kVideos: return 0;
   }
@@ -269,7 +283,7 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
     for (auto e : order) {
       if (out_of_budget || too_long) break;
       const auto& c = cands[index[e]];
-      auto body = build_body(job, c, gw.config.anthropic_default_max_tokens);
+      auto body = build_body(gw, job, c, gw.config.anthropic_default_max_tokens);
       if (!body) {
         inexpressible = body.error();
         continue;
@@ -285,6 +299,7 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
         --attempts_left;
         ++attempt_no;
         AttemptContext actx{gw, client, caller, job, c, m, body->view, deadline, retried, last, has_next_model};
+        actx.source = body->source.get();
         auto t0 = Clock::now();
         AttemptReport rep;
         if (job.canon.stream || job.canon.op == formats::Operation::kSpeech)
@@ -371,7 +386,15 @@ boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstrea
 
   json::error_code ec;
   json::monotonic_resource arena;  // one block for the whole parsed request, freed at once
-  auto parsed = json::parse(ex.body(), ec, &arena);
+  std::optional<Upload> upload;    // an upload route's body: spooled, its fields as JSON
+  json::value form;
+  if (route.codec.takes_form()) {
+    upload.emplace(spool_dir(gw.config));
+    auto fields = co_await read_upload(gw, ex, *upload);
+    if (!fields) co_return co_await reply_error(ex, fields.error(), protocol);
+    form = std::move(*fields);
+  }
+  json::value parsed = upload ? std::move(form) : json::parse(ex.body(), ec, &arena);
   if (ec)
     co_return co_await reply_error(
         ex,
@@ -391,6 +414,7 @@ boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstrea
   job.client_object = &parsed;
   job.client_bytes = client_bytes;
   job.fallbacks = std::move(request_fallbacks->models);
+  if (upload) job.upload = &*upload;
 
   const std::string model(served_model(*catalog, protocol, job.canon.model));
   if (model.empty())

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/thread_pool.hpp>
 #include <functional>
 #include <map>
 #include <memory>
@@ -53,6 +54,8 @@ struct Gateway {
   std::function<void()> refresh_models;
   std::atomic<std::uint64_t> models_generation{0};
   VideoJobs videos;  // who created each video job (its polls go there)
+  // Blocking file work of requests (upload spools), kept off the event loops.
+  boost::asio::thread_pool file_io{1};
 };
 
 struct Caller {

@@ -23,6 +23,7 @@ struct ApiRoute {
   std::string summary;
   Access access;
   server::Handler handler;
+  bool streams_body = false;  // a multipart upload: the handler reads the body as it arrives
 };
 
 // The routes of one client protocol under its path prefix. Errors under the prefix (the

@@ -6,6 +6,7 @@
 #include "auth/key_registry.hpp"
 #include "formats/openai/chat_codec.hpp"
 #include "formats/openai/media_codec.hpp"
+#include "formats/openai/upload_codec.hpp"
 #include "routes/api_route.hpp"
 
 namespace anygpt::routes {
@@ -94,6 +95,22 @@ awaitable<void> poll_video(pipeline::Gateway& gw, server::Exchange& ex) {
   co_await ex.reply(server::Response{res->status, std::move(type), std::move(res->body), {}});
 }
 
+// An upload's model may come as ?model= (the original's way) when the form has none.
+formats::RouteParams query_model(const server::Exchange& ex) {
+  formats::RouteParams p;
+  p.model = ex.query_value("model");
+  return p;
+}
+
+ApiRoute upload_route(pipeline::Gateway& gw, std::string path, std::string summary, const formats::Codec& codec) {
+  return ApiRoute{verb::post,
+                  std::move(path),
+                  std::move(summary),
+                  Access::kKey,
+                  dispatch_handler(gw, formats::openai::protocol(), codec, &query_model),
+                  true};
+}
+
 }  // namespace
 
 std::vector<ApiRoute> media_routes(pipeline::Gateway& gw) {
@@ -102,8 +119,15 @@ std::vector<ApiRoute> media_routes(pipeline::Gateway& gw) {
   return {
       {verb::post, "/v1/images/generations", "Generate images (OpenAI format; OpenAI-compatible providers)",
        Access::kKey, dispatch_handler(gw, openai, formats::openai::images_codec())},
+      upload_route(gw, "/v1/images/edits", "Edit images (multipart upload, relayed to OpenAI-compatible providers)",
+                   formats::openai::image_edits_codec()),
       {verb::post, "/v1/audio/speech", "Text to speech: the audio streams back as the provider sends it", Access::kKey,
        dispatch_handler(gw, openai, formats::openai::speech_codec())},
+      upload_route(gw, "/v1/audio/transcriptions",
+                   "Speech to text (multipart upload; every response_format relayed as the provider sends it)",
+                   formats::openai::transcriptions_codec()),
+      upload_route(gw, "/v1/audio/translations", "Speech to English text (multipart upload)",
+                   formats::openai::translations_codec()),
       {verb::get, "/v1/audio/voices", "The text-to-speech voices (as the original lists them)", Access::kPublic,
        static_json(kVoices)},
       {verb::get, "/v1/audio/models", "The audio models (as the original lists them)", Access::kPublic,

@@ -1,7 +1,6 @@
 #include "routing/catalog.hpp"
 
 #include <set>
-#include <tuple>
 
 #include "formats/openai/capabilities.hpp"
 
@@ -26,6 +25,9 @@ std::string_view openai_path(formats::Operation op) {
     case formats::Operation::kImages: return "/images/generations";
     case formats::Operation::kSpeech: return "/audio/speech";
     case formats::Operation::kVideos: return "/videos/generations";
+    case formats::Operation::kImageEdits: return "/images/edits";
+    case formats::Operation::kTranscriptions: return "/audio/transcriptions";
+    case formats::Operation::kTranslations: return "/audio/translations";
   }
   return "/chat/completions";
 }
@@ -41,16 +43,14 @@ core::Result<Endpoints> parse_endpoints(std::string_view provider_url, const for
     return base + codec->path(formats::UpstreamCall{op, model, stream, 0});
   };
   Endpoints out;
-  for (auto [op, stream, slot] : {std::tuple{formats::Operation::kChat, false, &out.by_op[0]},
-                                  std::tuple{formats::Operation::kEmbeddings, false, &out.by_op[1]},
-                                  std::tuple{formats::Operation::kImages, false, &out.by_op[2]},
-                                  std::tuple{formats::Operation::kSpeech, false, &out.by_op[3]},
-                                  std::tuple{formats::Operation::kVideos, false, &out.by_op[4]},
-                                  std::tuple{formats::Operation::kChat, true, &out.chat_stream}}) {
-    auto ep = upstream::parse_endpoint(url(op, stream));
+  for (std::size_t i = 0; i < formats::kOperationCount; ++i) {
+    auto ep = upstream::parse_endpoint(url(static_cast<formats::Operation>(i), false));
     if (!ep) return ep.error();
-    *slot = std::move(*ep);
+    out.by_op[i] = std::move(*ep);
   }
+  auto stream = upstream::parse_endpoint(url(formats::Operation::kChat, true));
+  if (!stream) return stream.error();
+  out.chat_stream = std::move(*stream);
   return out;
 }
 }  // namespace

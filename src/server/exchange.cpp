@@ -109,7 +109,9 @@ void Exchange::build_head(unsigned status, std::string_view content_type, const 
     out += origin;
     out += "\r\nVary: Origin\r\n";
   }
-  keep_alive_ = request_.keep_alive() && !shared_.draining.load(std::memory_order_relaxed);
+  // (A body left unread cannot be skipped reliably: the connection ends with this answer.)
+  keep_alive_ =
+      request_keep_alive_ && !shared_.draining.load(std::memory_order_relaxed) && (!reader_ || reader_->done());
   if (!keep_alive_) out += "Connection: close\r\n";
   out += "\r\n";
 }

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/watchdog.hpp"
 
 namespace anygpt::server {
@@ -21,6 +22,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 using HttpRequest = http::request<http::string_body>;
+using RequestHead = http::request_header<>;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 // A complete (non-streamed) response.
@@ -39,6 +41,19 @@ struct Response {
 
 struct SessionShared;
 
+// The body of a request whose route reads it as it arrives (Route::streams_body), in pieces.
+// Owned by the session; single-threaded.
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // The next piece of the body (valid until the next call); empty at the end. Errors:
+  // kPayloadTooLarge past the server's body limit, kInvalidRequest when the client stopped
+  // sending (deadline, malformed chunking, closed connection).
+  virtual asio::awaitable<core::Result<std::string_view>> next() = 0;
+  // True once the whole body was read.
+  virtual bool done() const = 0;
+};
+
 // One request and the means to answer it. Owned by the session coroutine; valid until the
 // handler's awaitable completes. Only the session's thread may touch it.
 //
@@ -46,17 +61,26 @@ struct SessionShared;
 class Exchange {
  public:
   // `scratch` is the session's reusable buffer for response heads (no allocation per request).
-  Exchange(asio::ip::tcp::socket& socket, HttpRequest& request, std::string request_id, SessionShared& shared,
-           std::string& scratch)
+  // `body`: the body read whole (nullptr for a body read through `reader`). `keep_alive`: what
+  // the request asked for.
+  Exchange(asio::ip::tcp::socket& socket, const RequestHead& request, bool keep_alive, std::string* body,
+           std::string request_id, SessionShared& shared, std::string& scratch, BodyReader* reader = nullptr)
       : socket_(socket),
         request_(request),
+        request_keep_alive_(keep_alive),
+        body_(body),
+        reader_(reader),
         request_id_(std::move(request_id)),
         shared_(shared),
         head_(scratch),
         probe_(*this) {}
 
-  const HttpRequest& request() const { return request_; }
-  std::string& body() { return request_.body(); }
+  const RequestHead& request() const { return request_; }
+  // The whole body (empty for a route that streams its body: see body_reader()).
+  std::string& body() { return body_ ? *body_ : no_body_; }
+  // The body as it arrives, for routes added with streams_body (nullptr otherwise). A handler
+  // that answers before reading it all closes the connection after the answer.
+  BodyReader* body_reader() { return reader_; }
   std::string_view header(http::field f) const;
   std::string_view header(std::string_view name) const;
   const std::string& request_id() const { return request_id_; }
@@ -126,7 +150,11 @@ class Exchange {
   };
 
   asio::ip::tcp::socket& socket_;
-  HttpRequest& request_;
+  const RequestHead& request_;
+  bool request_keep_alive_;
+  std::string* body_;
+  std::string no_body_;
+  BodyReader* reader_;
   std::string request_id_;
   std::string path_param_;
   SessionShared& shared_;

@@ -12,9 +12,11 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -72,7 +74,7 @@ void HttpServer::add_route(Route route) {
   auto open = route.path.find('{');
   auto close = route.path.find('}', open);
   if (open == std::string::npos || close == std::string::npos) {
-    shared_->routes[route.path].emplace_back(route.method, std::move(route.handler));
+    shared_->routes[route.path].push_back(MethodHandler{route.method, std::move(route.handler), route.streams_body});
     return;
   }
   std::string prefix = route.path.substr(0, open);
@@ -84,7 +86,7 @@ void HttpServer::add_route(Route route) {
     patterns.push_back(PatternRoute{std::move(prefix), std::move(suffix), {}});
     it = std::prev(patterns.end());
   }
-  it->handlers.emplace_back(route.method, std::move(route.handler));
+  it->handlers.push_back(MethodHandler{route.method, std::move(route.handler), route.streams_body});
   std::stable_sort(patterns.begin(), patterns.end(), [](const PatternRoute& a, const PatternRoute& b) {
     return a.prefix.size() + a.suffix.size() > b.prefix.size() + b.suffix.size();
   });
@@ -115,23 +117,31 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-// The handlers for `path` (exact, else the longest matching pattern, whose placeholder text is
-// stored in the exchange), or nullptr.
-const Handlers* find_route(Exchange& ex, SessionShared& shared, std::string_view path) {
+// The handlers for `path` (exact, else the longest matching pattern, whose placeholder text goes
+// to `param`), or nullptr.
+const Handlers* find_route(const SessionShared& shared, std::string_view path, std::string& param) {
   if (auto it = shared.routes.find(path); it != shared.routes.end()) return &it->second;
   for (const auto& p : shared.patterns) {
     if (path.size() <= p.prefix.size() + p.suffix.size()) continue;
     if (path.substr(0, p.prefix.size()) != p.prefix || path.substr(path.size() - p.suffix.size()) != p.suffix) continue;
-    ex.set_path_param(percent_decode(path.substr(p.prefix.size(), path.size() - p.prefix.size() - p.suffix.size())));
+    param = percent_decode(path.substr(p.prefix.size(), path.size() - p.prefix.size() - p.suffix.size()));
     return &p.handlers;
   }
   return nullptr;
 }
 
-asio::awaitable<void> dispatch(Exchange& ex, SessionShared& shared) {
+// The handler serving `method` (HEAD served by GET), or nullptr.
+const MethodHandler* find_method(const Handlers* handlers, http::verb method) {
+  if (!handlers) return nullptr;
+  for (const auto& h : *handlers)
+    if (h.method == method || (method == http::verb::head && h.method == http::verb::get)) return &h;
+  return nullptr;
+}
+
+// Runs the route's handler for the exchange (`handlers` as find_route gave them).
+asio::awaitable<void> dispatch(Exchange& ex, SessionShared& shared, const Handlers* handlers) {
   const auto& req = ex.request();
   auto path = path_of(std::string_view(req.target().data(), req.target().size()));
-  const auto* handlers = find_route(ex, shared, path);
   if (!handlers) {
     co_await ex.reply(shared.render_error(
         core::make_error(core::ErrorKind::kNotFound,
@@ -140,25 +150,25 @@ asio::awaitable<void> dispatch(Exchange& ex, SessionShared& shared) {
         path));
     co_return;
   }
-  std::string allow;
-  for (const auto& [verb, handler] : *handlers) {
-    if (verb == req.method() || (req.method() == http::verb::head && verb == http::verb::get)) {
-      bool threw = false;
-      try {
-        co_await handler(ex);
-      } catch (const std::exception& e) {
-        core::log(core::LogLevel::kError, std::string("handler threw: ") + e.what());
-        threw = true;
-      }
-      if (threw && !ex.answered())
-        co_await ex.reply(shared.render_error(core::make_error(core::ErrorKind::kInternal, "internal error"), path));
-      if (!ex.answered() && !ex.aborted())
-        co_await ex.reply(
-            shared.render_error(core::make_error(core::ErrorKind::kInternal, "handler gave no answer"), path));
-      co_return;
+  if (const auto* h = find_method(handlers, req.method())) {
+    bool threw = false;
+    try {
+      co_await h->handler(ex);
+    } catch (const std::exception& e) {
+      core::log(core::LogLevel::kError, std::string("handler threw: ") + e.what());
+      threw = true;
     }
+    if (threw && !ex.answered())
+      co_await ex.reply(shared.render_error(core::make_error(core::ErrorKind::kInternal, "internal error"), path));
+    if (!ex.answered() && !ex.aborted())
+      co_await ex.reply(
+          shared.render_error(core::make_error(core::ErrorKind::kInternal, "handler gave no answer"), path));
+    co_return;
+  }
+  std::string allow;
+  for (const auto& h : *handlers) {
     if (!allow.empty()) allow += ", ";
-    allow += std::string(http::to_string(verb));
+    allow += std::string(http::to_string(h.method));
   }
   allow += ", OPTIONS";
   if (req.method() == http::verb::options) {
@@ -210,10 +220,9 @@ asio::awaitable<void> reply_parse_error(tcp::socket& socket, SessionShared& shar
                                            {}, "payload_too_large")
                         : core::make_error(core::ErrorKind::kInvalidRequest, "Malformed HTTP request: " + ec.message(),
                                            {}, "bad_request");
-  HttpRequest dummy;
-  dummy.keep_alive(false);
+  RequestHead dummy;
   std::string scratch;
-  Exchange ex(socket, dummy, new_request_id(), shared, scratch);
+  Exchange ex(socket, dummy, false, nullptr, new_request_id(), shared, scratch);
   co_await ex.reply(shared.render_error(err, path));
 }
 
@@ -241,12 +250,68 @@ class IdleWatch : public core::Watch {
   core::SteadyClock::time_point deadline_{};
 };
 
+// The body of a streams_body route, read piece by piece into a fixed buffer as the handler asks.
+class StreamedBody final : public BodyReader {
+ public:
+  using Parser = http::request_parser<http::buffer_body>;
+  StreamedBody(tcp::socket& socket, beast::flat_buffer& buffer, Parser& parser, IdleWatch& idle,
+               const ServerOptions& options)
+      : socket_(socket), buffer_(buffer), parser_(parser), idle_(idle), options_(options) {}
+
+  asio::awaitable<core::Result<std::string_view>> next() override {
+    for (;;) {
+      if (parser_.is_done()) co_return std::string_view{};
+      auto& body = parser_.get().body();
+      body.data = piece_.data();
+      body.size = piece_.size();
+      idle_.arm(core::SteadyClock::now() + std::chrono::milliseconds(options_.keep_alive_idle_ms));
+      auto [ec, n] = co_await http::async_read_some(socket_, buffer_, parser_, kTuple);
+      idle_.disarm();
+      if (ec == http::error::need_buffer) ec = {};
+      const std::size_t got = piece_.size() - parser_.get().body().size;
+      if (ec == http::error::body_limit)
+        co_return core::make_error(
+            core::ErrorKind::kPayloadTooLarge,
+            "Request body exceeds the limit of " + std::to_string(options_.max_body_bytes) + " bytes", {},
+            "payload_too_large");
+      if (ec)
+        co_return core::make_error(core::ErrorKind::kInvalidRequest,
+                                   "The request body did not arrive whole: " + ec.message(), {}, "incomplete_body");
+      if (got > 0) co_return std::string_view(piece_.data(), got);
+    }
+  }
+  bool done() const override { return parser_.is_done(); }
+
+ private:
+  tcp::socket& socket_;
+  beast::flat_buffer& buffer_;
+  Parser& parser_;
+  IdleWatch& idle_;
+  const ServerOptions& options_;
+  std::array<char, 64 * 1024> piece_;
+};
+
+// After answering a request whose body was left unread (and sending FIN): reads and drops what
+// the client is still sending, for a bounded time, so that closing with unread data does not
+// reset the connection before the client has read the answer (a "lingering close").
+asio::awaitable<void> drain_unread(tcp::socket& socket, IdleWatch& idle) {
+  constexpr auto kLinger = std::chrono::seconds(2);
+  std::array<char, 16 * 1024> sink;
+  idle.arm(core::SteadyClock::now() + kLinger);
+  for (;;) {
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), kTuple);
+    if (ec) break;
+  }
+  idle.disarm();
+}
+
 asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared> shared) {
   beast::flat_buffer buffer;
   buffer.reserve(16 * 1024);
   const auto& opt = shared->options;
   IdleWatch idle(socket, *shared);
-  std::string scratch;  // response heads, reused by every request of the connection
+  bool unread_body = false;  // the last request was answered before its body was read
+  std::string scratch;       // response heads, reused by every request of the connection
   scratch.reserve(512);
   for (;;) {
     if (shared->draining.load()) break;
@@ -255,13 +320,24 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared>
     parser.body_limit(static_cast<std::uint64_t>(opt.max_body_bytes));
     idle.arm(core::SteadyClock::now() + std::chrono::milliseconds(opt.keep_alive_idle_ms));
     auto [ec, n] = co_await http::async_read_header(socket, buffer, parser, kTuple);
+    std::string path_param;
+    const Handlers* handlers = nullptr;
+    std::optional<StreamedBody::Parser> streamed;  // the parser, converted, for a streams_body route
+    if (!ec) {
+      const auto& target = parser.get().target();
+      handlers = find_route(*shared, path_of(std::string_view(target.data(), target.size())), path_param);
+    }
     if (!ec && !parser.is_done()) {
       // curl and others wait (1 s) for this before sending a large body.
       if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
         std::tie(ec, n) = co_await asio::async_write(socket, asio::buffer(kContinue), kTuple);
       }
-      if (!ec) std::tie(ec, n) = co_await http::async_read(socket, buffer, parser, kTuple);
+      const auto* h = find_method(handlers, parser.get().method());
+      if (!ec && h && h->streams_body)
+        streamed.emplace(std::move(parser));
+      else if (!ec)
+        std::tie(ec, n) = co_await http::async_read(socket, buffer, parser, kTuple);
     }
     idle.disarm();
     if (ec) {
@@ -269,21 +345,30 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared>
           ec != http::error::end_of_stream && ec != http::error::partial_message) {
         std::string path(path_of(std::string_view(parser.get().target().data(), parser.get().target().size())));
         co_await reply_parse_error(socket, *shared, ec, std::move(path));
+        unread_body = ec == http::error::body_limit;
       }
       break;
     }
-    auto& req = parser.get();
+    std::optional<StreamedBody> body_reader;
+    if (streamed) body_reader.emplace(socket, buffer, *streamed, idle, opt);
+    const RequestHead& req = streamed ? static_cast<const RequestHead&>(streamed->get()) : parser.get();
+    const bool keep_alive = streamed ? streamed->get().keep_alive() : parser.get().keep_alive();
     auto rid = std::string_view(req["x-request-id"].data(), req["x-request-id"].size());
     shared->in_flight.fetch_add(1);
-    Exchange ex(socket, req, acceptable_request_id(rid) ? std::string(rid) : new_request_id(), *shared, scratch);
+    Exchange ex(socket, req, keep_alive, streamed ? nullptr : &parser.get().body(),
+                acceptable_request_id(rid) ? std::string(rid) : new_request_id(), *shared, scratch,
+                body_reader ? &*body_reader : nullptr);
+    ex.set_path_param(std::move(path_param));
     const auto started = core::SteadyClock::now();
-    co_await dispatch(ex, *shared);
+    co_await dispatch(ex, *shared, handlers);
     shared->in_flight.fetch_sub(1);
     if (opt.access_log && core::log_enabled(core::LogLevel::kInfo)) log_access(ex, started);
+    unread_body = body_reader && !body_reader->done();
     if (!ex.keep_alive()) break;
   }
   beast::error_code ignored;
   socket.shutdown(tcp::socket::shutdown_send, ignored);
+  if (unread_body) co_await drain_unread(socket, idle);
   socket.close(ignored);
 }
 

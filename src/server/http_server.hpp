@@ -21,13 +21,21 @@ using ErrorRenderer = std::function<Response(const core::Error&, std::string_vie
 // `path` is exact, or a pattern with one "{name}" placeholder ("/v2/models/{model}:embed"):
 // the placeholder matches any non-empty text (slashes included) and reaches the handler as
 // Exchange::path_param(), percent-decoded. Exact paths win; among patterns, the longest literal.
+// `streams_body`: the handler reads the body itself, as it arrives (Exchange::body_reader());
+// otherwise the whole body is read before the handler runs.
 struct Route {
   http::verb method;
   std::string path;
   Handler handler;
+  bool streams_body = false;
 };
 
-using Handlers = std::vector<std::pair<http::verb, Handler>>;
+struct MethodHandler {
+  http::verb method;
+  Handler handler;
+  bool streams_body = false;
+};
+using Handlers = std::vector<MethodHandler>;
 
 struct PatternRoute {
   std::string prefix;  // the literal before the placeholder

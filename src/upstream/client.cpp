@@ -232,12 +232,36 @@ void Client::release(std::unique_ptr<Connection> conn) {
 }
 
 namespace {
+// Writes a BodySource's bytes after the head. A source that fails (e.g. its file could not be
+// read) ends the call with `source_error` set.
+template <class S>
+asio::awaitable<beast::error_code> write_source(S& stream, BodySource& source,
+                                                std::optional<core::Error>& source_error) {
+  for (std::uint64_t at = 0; at < source.size();) {
+    auto piece = co_await source.read(at);
+    if (!piece || piece->empty()) {
+      source_error = piece ? make_error(ErrorKind::kInternal, "upload body ended early") : piece.error();
+      co_return asio::error::operation_aborted;
+    }
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(piece->data(), piece->size()), kTuple);
+    if (ec) co_return ec;
+    at += piece->size();
+  }
+  co_return beast::error_code{};
+}
+
 template <class S>
 asio::awaitable<beast::error_code> write_and_read_head(S& stream, Connection& conn, const std::string& head,
-                                                       std::string_view body) {
-  std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(body.data(), body.size())};
+                                                       const Request& request,
+                                                       std::optional<core::Error>& source_error) {
+  std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(request.body.data(), request.body.size())};
+  if (request.body_source) bufs[1] = asio::const_buffer{};
   auto [wec, wn] = co_await asio::async_write(stream, bufs, kTuple);
   if (wec) co_return wec;
+  if (request.body_source) {
+    auto sec = co_await write_source(stream, *request.body_source, source_error);
+    if (sec) co_return sec;
+  }
   auto [rec, rn] = co_await http::async_read_header(stream, conn.buffer, *conn.parser, kTuple);
   co_return rec;
 }
@@ -266,10 +290,12 @@ void write_request_head(std::string& head, const Request& request) {
   head += ep.target;
   head += " HTTP/1.1\r\nHost: ";
   head += ep.host_header;
-  head += "\r\nContent-Type: application/json\r\nAccept: ";
+  head += "\r\nContent-Type: ";
+  head += request.content_type.empty() ? std::string_view("application/json") : request.content_type;
+  head += "\r\nAccept: ";
   head += request.expect_stream ? "text/event-stream" : "application/json";
   head += "\r\nUser-Agent: anygpt/0.1\r\nContent-Length: ";
-  head += std::to_string(request.body.size());
+  head += std::to_string(request.body_source ? request.body_source->size() : request.body.size());
   head += "\r\n";
   if (!request.api_key.empty()) {
     if (request.key_header.empty()) {
@@ -307,11 +333,16 @@ asio::awaitable<core::Result<std::unique_ptr<Connection>>> Client::send(const Re
     c.parser->body_limit(request.expect_stream ? std::numeric_limits<std::uint64_t>::max()
                                                : options_.max_response_bytes);
     c.arm(std::min(deadline, Clock::now() + options_.timeouts.first_byte));
-    beast::error_code ec = c.tls ? co_await write_and_read_head(*c.tls, c, c.head, request.body)
-                                 : co_await write_and_read_head(*c.plain, c, c.head, request.body);
+    std::optional<core::Error> source_error;
+    beast::error_code ec;  // (no co_await inside ?: : GCC 12 miscompiles it)
+    if (c.tls)
+      ec = co_await write_and_read_head(*c.tls, c, c.head, request, source_error);
+    else
+      ec = co_await write_and_read_head(*c.plain, c, c.head, request, source_error);
     c.disarm();
     if (!ec) co_return std::move(*conn);
     if (request.abort) request.abort->conn_ = nullptr;
+    if (source_error) co_return std::move(*source_error);
     // A pooled connection the server closed meanwhile: retry once on a fresh one.
     if (reused && attempt == 0 && !c.timed_out() && !(request.abort && request.abort->triggered()) &&
         !c.parser->got_some())

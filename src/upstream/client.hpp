@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -58,10 +59,23 @@ class Abort {
   bool triggered_ = false;
 };
 
+// A request body produced piece by piece (e.g. an upload kept in a file), readable again from
+// the start for a retry. Used by one call at a time.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  virtual std::uint64_t size() const = 0;
+  // The bytes at `offset` (at least one while offset < size()), valid until the next call.
+  virtual asio::awaitable<core::Result<std::string_view>> read(std::uint64_t offset) = 0;
+};
+
 struct Request {
   const Endpoint* endpoint = nullptr;
   std::string_view body;
-  std::string_view api_key;  // the provider's key ("" = none sent); never logged
+  // Instead of `body` when set: the body is written from it as it is read.
+  BodySource* body_source = nullptr;
+  std::string_view content_type;  // "" = application/json
+  std::string_view api_key;       // the provider's key ("" = none sent); never logged
   // The header that carries the key as it is ("x-api-key", "x-goog-api-key"); empty: the key goes
   // as "Authorization: Bearer <key>".
   std::string_view key_header;

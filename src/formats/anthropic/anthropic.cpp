@@ -26,6 +26,7 @@ const char* anthropic_error_type(ErrorKind kind) {
     case ErrorKind::kUpstreamUnavailable: return "overloaded_error";
     case ErrorKind::kUpstreamTimeout: return "timeout_error";
     case ErrorKind::kUpstreamError:
+    case ErrorKind::kInsufficientStorage:
     case ErrorKind::kInternal: return "api_error";
   }
   return "api_error";

@@ -3,41 +3,22 @@
 #include <boost/json.hpp>
 
 #include "formats/common/chunks.hpp"
+#include "formats/openai/media_common.hpp"
 #include "formats/openai/stream_inspect.hpp"
 
 namespace anygpt::formats::openai {
 namespace json = boost::json;
 
 namespace {
-
-core::Error invalid(std::string message, std::string param) {
-  return core::make_error(core::ErrorKind::kInvalidRequest, std::move(message), std::move(param));
-}
-
-bool non_empty_string(const json::value* v) {
-  return v && v->is_string() && !v->get_string().empty();
-}
-
-bool one_of(const json::value& v, std::initializer_list<std::string_view> values) {
-  if (!v.is_string()) return false;
-  for (auto x : values)
-    if (v.get_string() == x) return true;
-  return false;
-}
+using media::invalid;
+using media::non_empty_string;
+using media::one_of;
+using media::passthrough;
 
 // The JSON object body, or the 400 for anything else.
 core::Result<const json::object*> object_of(const json::value& body) {
   if (!body.is_object()) return invalid("Request body must be a JSON object", "");
   return &body.get_object();
-}
-
-// The canonical form of these requests: the client's bytes, for `op` of `model`.
-Canonical passthrough(Operation op, std::string model) {
-  Canonical c;
-  c.op = op;
-  c.same_bytes = true;
-  c.model = std::move(model);
-  return c;
 }
 
 // A JSON object body with a required "model".
@@ -53,17 +34,7 @@ core::Result<ModelRequest> model_request(const json::value& body) {
   return ModelRequest{*o, std::string(model->get_string())};
 }
 
-// Both answer as the host did: relayed untouched; there is nothing to encode or stream.
-class MediaCodec : public Codec {
- public:
-  bool relays_answer() const override { return true; }
-  std::string encode(const json::object& answer, const AnswerContext&, const Moment&) const override {
-    return json::serialize(answer);
-  }
-  std::unique_ptr<StreamEncoder> stream(const AnswerContext&) const override { return nullptr; }
-};
-
-class ImagesCodec final : public MediaCodec {
+class ImagesCodec final : public media::RelayingCodec {
  public:
   core::Result<Canonical> decode(const json::value& body, const RouteParams&) const override {
     auto o = object_of(body);
@@ -82,7 +53,7 @@ class ImagesCodec final : public MediaCodec {
   }
 };
 
-class SpeechCodec final : public MediaCodec {
+class SpeechCodec final : public media::RelayingCodec {
  public:
   core::Result<Canonical> decode(const json::value& body, const RouteParams&) const override {
     auto req = model_request(body);
@@ -107,7 +78,7 @@ class SpeechCodec final : public MediaCodec {
   }
 };
 
-class VideosCodec final : public MediaCodec {
+class VideosCodec final : public media::RelayingCodec {
  public:
   core::Result<Canonical> decode(const json::value& body, const RouteParams&) const override {
     auto req = model_request(body);
