@@ -173,8 +173,7 @@ std::int64_t estimated_input_tokens(const Job& job) {
 void remember_video_job(const AttemptContext& a, std::string_view answer) {
   auto id = oai::video_job_id(answer);
   if (id.empty()) return;
-  auto expires = Clock::now() + std::chrono::milliseconds(a.gw.config.video_request_cache_ttl_ms);
-  a.gw.videos.remember(std::move(id), a.c.provider->provider.id, auth::key_digest(a.caller.key->api_key), expires);
+  record_video_job(a.gw, std::move(id), a.c.provider->provider.id, auth::key_digest(a.caller.key->api_key));
 }
 
 formats::AnswerContext answer_context(const AttemptContext& a, const server::Exchange& ex) {

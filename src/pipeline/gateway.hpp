@@ -53,7 +53,7 @@ struct Gateway {
   // models_generation counts completed refreshes.
   std::function<void()> refresh_models;
   std::atomic<std::uint64_t> models_generation{0};
-  VideoJobs videos;  // who created each video job (its polls go there)
+  OwnedStore videos{video_jobs_options()};  // who created each video job (its polls go there)
   // Blocking file work of requests (upload spools), kept off the event loops.
   boost::asio::thread_pool file_io{1};
 };

@@ -66,6 +66,11 @@ struct SharedState::Lease {
   std::function<void(std::optional<limits::Grant>)> done;
 };
 
+struct SharedState::Read {
+  std::string key;
+  std::function<void(std::optional<Record>)> done;
+};
+
 // A usage batch: deltas taken from the counters, sent until Redis acknowledges them.
 struct SharedState::Batch {
   struct Item {
@@ -259,25 +264,46 @@ void SharedState::error_logged(std::string line) {
       {"LTRIM", gw_.config.redis_error_log_key, "0", std::to_string(gw_.config.redis_error_log_max_entries - 1)});
 }
 
-// Queues the lease for the loop thread; the returned awaitable resumes on the caller's executor.
-// (A plain function, not a coroutine: GCC 12 destroys a lambda's captures twice when the lambda
-// is a temporary inside a co_await expression.)
-asio::awaitable<std::optional<limits::Grant>> SharedState::enqueue(std::shared_ptr<Lease> l) {
-  auto initiation = [this, l = std::move(l)](auto handler) {
+// Queues `w` on `queue` for the loop thread, counted in `counter`; the returned awaitable resumes
+// on the caller's executor with what the loop hands `w->done`. (A plain function, not a
+// coroutine: GCC 12 destroys a lambda's captures twice when the lambda is a temporary inside a
+// co_await expression.)
+template <class Answer, class Waiter>
+asio::awaitable<Answer> SharedState::enqueue(std::shared_ptr<Waiter> w, std::vector<std::shared_ptr<Waiter>>& queue,
+                                             std::uint64_t& counter) {
+  auto initiation = [this, w = std::move(w), &queue, &counter](auto handler) {
     auto h = std::make_shared<decltype(handler)>(std::move(handler));
-    l->done = [h](std::optional<limits::Grant> g) {
+    w->done = [h](Answer answer) {
       auto ex = asio::get_associated_executor(*h);
-      asio::post(ex, [h, g]() mutable { std::move (*h)(g); });
+      asio::post(ex, [h, answer = std::move(answer)]() mutable { std::move (*h)(std::move(answer)); });
     };
     {
       std::lock_guard lock(mu_);
-      leases_.push_back(l);
-      ++metrics_.lease_requests;
+      queue.push_back(w);
+      ++counter;
     }
     wake();
   };
-  return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::optional<limits::Grant>)>(std::move(initiation),
-                                                                                                  asio::use_awaitable);
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(Answer)>(std::move(initiation), asio::use_awaitable);
+}
+
+// Answers every waiter "Redis could not be asked" (nullopt), counted in `failures`.
+template <class Waiter>
+void SharedState::fail_all(std::vector<std::shared_ptr<Waiter>>& waiters, std::uint64_t& failures) {
+  {
+    std::lock_guard lock(mu_);
+    failures += waiters.size();
+  }
+  for (auto& w : waiters) w->done(std::nullopt);
+  waiters.clear();
+}
+
+void SharedState::fail_leases(std::vector<std::shared_ptr<Lease>>& leases) {
+  fail_all(leases, metrics_.lease_failures);
+}
+
+void SharedState::fail_reads(std::vector<std::shared_ptr<Read>>& reads) {
+  fail_all(reads, metrics_.record_read_failures);
 }
 
 asio::awaitable<std::optional<limits::Grant>> SharedState::lease(std::string digest_hex, limits::RateLimits limits,
@@ -287,18 +313,42 @@ asio::awaitable<std::optional<limits::Grant>> SharedState::lease(std::string dig
   l->digest = std::move(digest_hex);
   l->limits = limits;
   l->want = want;
-  auto op = enqueue(std::move(l));
+  auto op = enqueue<std::optional<limits::Grant>>(std::move(l), leases_, metrics_.lease_requests);
   auto grant = co_await std::move(op);
   co_return grant;
 }
 
-void SharedState::fail_leases(std::vector<std::shared_ptr<Lease>>& leases) {
+void SharedState::put_record(std::string key, const auth::Digest& owner, Fields fields, std::chrono::milliseconds ttl) {
+  if (!up()) return;
+  std::vector<std::string> hset{"HSET", key, s(rl::kRecordKeyField), auth::digest_hex(owner)};
+  for (auto& [name, value] : fields) {
+    hset.push_back(std::move(name));
+    hset.push_back(std::move(value));
+  }
   {
     std::lock_guard lock(mu_);
-    metrics_.lease_failures += leases.size();
+    ops_.push_back(std::move(hset));
+    ops_.push_back({"PEXPIRE", std::move(key), std::to_string(std::max<std::int64_t>(1, ttl.count()))});
   }
-  for (auto& l : leases) l->done(std::nullopt);
-  leases.clear();
+  wake();
+}
+
+std::string SharedState::Record::field(std::string_view name) const {
+  for (const auto& [n, v] : fields)
+    if (n == name) return v;
+  return {};
+}
+
+asio::awaitable<std::optional<SharedState::Record>> SharedState::get_record(std::string key, auth::Digest owner) {
+  if (!up()) co_return std::nullopt;
+  auto r = std::make_shared<Read>();
+  r->key = std::move(key);
+  auto op = enqueue<std::optional<Record>>(std::move(r), reads_, metrics_.record_reads);
+  auto record = co_await std::move(op);
+  // (Digests of keys, not keys: no need for a constant-time comparison.)
+  if (record && (record->fields.empty() || record->field(rl::kRecordKeyField) != auth::digest_hex(owner)))
+    record.reset();
+  co_return record;
 }
 
 void SharedState::on_event(std::string_view payload) {
@@ -324,12 +374,14 @@ void SharedState::on_event(std::string_view payload) {
 // usage batch. Returns false when Redis failed (the batch and the changes are kept for later).
 asio::awaitable<bool> SharedState::exchange() {
   std::vector<std::shared_ptr<Lease>> leases;
+  std::vector<std::shared_ptr<Read>> reads;
   std::vector<std::vector<std::string>> cmds;
   std::vector<std::string> fetch;
   std::size_t op_count = 0;
   {
     std::lock_guard lock(mu_);
     leases.swap(leases_);
+    reads.swap(reads_);
     fetch.swap(fetch_keys_);
     op_count = ops_.size();
     for (std::size_t i = 0; i < op_count; ++i) cmds.push_back(ops_[i]);
@@ -352,6 +404,11 @@ asio::awaitable<bool> SharedState::exchange() {
                     std::to_string(l->limits.rps), std::to_string(l->limits.rpm), std::to_string(l->limits.rpd)});
   std::size_t fetch_at = cmds.size();
   for (const auto& d : fetch) cmds.push_back({"HGET", s(rl::kKeysKey), d});
+  std::size_t read_at = cmds.size();
+  for (const auto& r : reads) {
+    cmds.push_back({"HGETALL", r->key});
+    cmds.push_back({"PTTL", r->key});
+  }
   std::size_t usage_at = cmds.size();
   if (inflight_) {
     std::vector<std::string> c{"EVAL", rl::kUsageScript, "2", rl::batch_key(instance_, inflight_->seq),
@@ -367,6 +424,7 @@ asio::awaitable<bool> SharedState::exchange() {
   auto replies = co_await conn_->pipeline(cmds);
   if (!replies) {
     fail_leases(leases);
+    fail_reads(reads);
     std::lock_guard lock(mu_);
     fetch_keys_.insert(fetch_keys_.end(), fetch.begin(), fetch.end());
     co_return false;
@@ -388,6 +446,24 @@ asio::awaitable<bool> SharedState::exchange() {
     g.limit = r.elements[3].integer;
     g.reset = std::chrono::milliseconds(r.elements[4].integer);
     leases[i]->done(g);
+  }
+  for (std::size_t i = 0; i < reads.size(); ++i) {
+    const auto& fields = (*replies)[read_at + 2 * i];
+    const auto& ttl = (*replies)[read_at + 2 * i + 1];
+    if (fields.type != rl::Reply::Type::kArray) {
+      {
+        std::lock_guard lock(mu_);
+        ++metrics_.record_read_failures;
+      }
+      reads[i]->done(std::nullopt);
+      continue;
+    }
+    Record rec;
+    rec.fields = pairs_of(fields);
+    const std::int64_t left = ttl.type == rl::Reply::Type::kInteger ? ttl.integer : 0;  // -2: gone, -1: no expiry
+    if (left == -2) rec.fields.clear();
+    rec.ttl = std::chrono::milliseconds(std::max<std::int64_t>(0, left));
+    reads[i]->done(std::move(rec));
   }
   for (std::size_t i = 0; i < fetch.size(); ++i) {
     const auto& r = (*replies)[fetch_at + i];
@@ -488,11 +564,14 @@ asio::awaitable<void> SharedState::run() {
           ++metrics_.disconnects;
         }
         std::vector<std::shared_ptr<Lease>> leases;
+        std::vector<std::shared_ptr<Read>> reads;
         {
           std::lock_guard lock(mu_);
           leases.swap(leases_);
+          reads.swap(reads_);
         }
         fail_leases(leases);
+        fail_reads(reads);
         if (stopping) break;
         co_await sleep_for(*timer_, backoff);
         backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
@@ -524,13 +603,22 @@ asio::awaitable<void> SharedState::run() {
     bool busy = false;
     {
       std::lock_guard lock(mu_);
-      busy = !leases_.empty() || !fetch_keys_.empty() || !ops_.empty();
+      busy = !leases_.empty() || !reads_.empty() || !fetch_keys_.empty() || !ops_.empty();
     }
     if (!busy) co_await sleep_for(*timer_, interval);
   }
   up_.store(false);
   conn_->close();
   sub_->close();
+  std::vector<std::shared_ptr<Lease>> leases;
+  std::vector<std::shared_ptr<Read>> reads;
+  {
+    std::lock_guard lock(mu_);
+    leases.swap(leases_);
+    reads.swap(reads_);
+  }
+  fail_leases(leases);  // nobody waits past the loop
+  fail_reads(reads);
 }
 
 asio::awaitable<void> SharedState::listen() {

@@ -36,6 +36,7 @@ class SharedState {
   struct Metrics {
     bool up = false;
     std::uint64_t connects = 0, disconnects = 0, batches_pushed = 0, lease_requests = 0, lease_failures = 0;
+    std::uint64_t record_reads = 0, record_read_failures = 0;
     std::int64_t pending_ops = 0;
   };
 
@@ -71,6 +72,22 @@ class SharedState {
   void circuit_opened(const std::string& provider, const std::string& model, std::chrono::milliseconds duration);
   void error_logged(std::string line);
 
+  // Short-lived records of one key that any instance may be asked about (video jobs;
+  // docs/STORAGE.md): a hash with a time to live, holding the owner's key digest
+  // (field "key") beside `fields`. put_record queues HSET + PEXPIRE (idempotent) for the loop
+  // thread; nothing is queued while Redis is unreachable (the caller keeps its own copy).
+  using Fields = std::vector<std::pair<std::string, std::string>>;
+  void put_record(std::string key, const auth::Digest& owner, Fields fields, std::chrono::milliseconds ttl);
+  struct Record {
+    Fields fields;
+    std::chrono::milliseconds ttl{0};                // what is left of its life (0: unknown)
+    std::string field(std::string_view name) const;  // "" when absent
+  };
+  // Reads a record (HGETALL + PTTL, one round trip on the loop thread); resumes on the caller's
+  // executor. nullopt when there is none, it is another key's, or Redis is unreachable or failed
+  // (the caller's local answer stands).
+  boost::asio::awaitable<std::optional<Record>> get_record(std::string key, auth::Digest owner);
+
   // Leases up to `want` requests of the key's shared budget. Resumes on the caller's executor.
   // nullopt when Redis is unreachable or slow (the caller applies its local limits).
   boost::asio::awaitable<std::optional<limits::Grant>> lease(std::string digest_hex, limits::RateLimits limits,
@@ -78,11 +95,16 @@ class SharedState {
 
  private:
   struct Lease;
+  struct Read;
   struct Batch;
 
   boost::asio::awaitable<core::Result<Initial>> load_shared(const LocalData& files);
   boost::asio::awaitable<void> load_into(const LocalData& files, std::optional<core::Result<Initial>>& out);
-  boost::asio::awaitable<std::optional<limits::Grant>> enqueue(std::shared_ptr<Lease> lease);
+  template <class Answer, class Waiter>
+  boost::asio::awaitable<Answer> enqueue(std::shared_ptr<Waiter> waiter, std::vector<std::shared_ptr<Waiter>>& queue,
+                                         std::uint64_t& counter);
+  template <class Waiter>
+  void fail_all(std::vector<std::shared_ptr<Waiter>>& waiters, std::uint64_t& failures);
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<void> listen();
   boost::asio::awaitable<bool> reconcile();
@@ -90,6 +112,7 @@ class SharedState {
   boost::asio::awaitable<bool> pull_all();
   void wake();
   void fail_leases(std::vector<std::shared_ptr<Lease>>& leases);
+  void fail_reads(std::vector<std::shared_ptr<Read>>& reads);
   void on_event(std::string_view payload);
 
   Gateway& gw_;
@@ -104,6 +127,7 @@ class SharedState {
   mutable std::mutex mu_;                      // guards the queues and metrics below
   std::vector<std::vector<std::string>> ops_;  // commands to apply (idempotent), kept until acknowledged
   std::vector<std::shared_ptr<Lease>> leases_;
+  std::vector<std::shared_ptr<Read>> reads_;
   std::vector<std::string> fetch_keys_;  // digests announced by others, to read
   bool pull_requested_ = false;
   Metrics metrics_;

@@ -1,24 +1,23 @@
 #include "pipeline/video_jobs.hpp"
 
+#include <cstdint>
+
+#include "pipeline/gateway.hpp"
+#include "store/redis/layout.hpp"
+
 namespace anygpt::pipeline {
 
-void VideoJobs::remember(std::string id, std::string provider_id, const auth::Digest& key, Clock::time_point expires) {
-  std::lock_guard lock(mu_);
-  while (jobs_.size() >= kMaxJobs && !order_.empty()) {
-    jobs_.erase(order_.front());
-    order_.pop_front();
-  }
-  auto [it, added] = jobs_.insert_or_assign(id, Job{std::move(provider_id), key, expires});
-  if (added) order_.push_back(std::move(id));
+OwnedStore::Options video_jobs_options() {
+  return OwnedStore::Options{&store::redis::video_key, store::redis::kVideoProviderField, 100000, SIZE_MAX};
 }
 
-std::optional<std::string> VideoJobs::provider_for(std::string_view id, const auth::Digest& key,
-                                                   Clock::time_point now) {
-  std::lock_guard lock(mu_);
-  auto it = jobs_.find(id);
-  // (An expired job stays until the size cap pushes it out: each id is in order_ exactly once.)
-  if (it == jobs_.end() || it->second.key != key || now >= it->second.expires) return std::nullopt;
-  return it->second.provider_id;
+void record_video_job(Gateway& gw, std::string id, std::string provider_id, const auth::Digest& key) {
+  share(gw, gw.videos, std::move(id), key, std::move(provider_id),
+        std::chrono::milliseconds(gw.config.video_request_cache_ttl_ms));
+}
+
+boost::asio::awaitable<std::optional<std::string>> find_video_job(Gateway& gw, std::string id, auth::Digest key) {
+  return lookup(gw, gw.videos, std::move(id), key);
 }
 
 }  // namespace anygpt::pipeline

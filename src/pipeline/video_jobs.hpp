@@ -1,39 +1,19 @@
 // pipeline/video_jobs: which provider created each video generation job, so that its polls
 // (GET /v1/videos/{id}) go to that provider, and whose key created it (another key's poll is a
-// 404). Entries live VIDEO_REQUEST_CACHE_TTL_MS; at most kMaxJobs are kept (the oldest go
-// first). In memory, per instance. Thread-safe.
+// 404). Kept VIDEO_REQUEST_CACHE_TTL_MS, at most 100 000 jobs per instance (an OwnedStore); in
+// Redis mode also in Redis (anygpt:video:<id>), so any instance answers a poll.
 #pragma once
 
-#include <chrono>
-#include <deque>
-#include <map>
-#include <mutex>
-#include <optional>
-#include <string>
-#include <string_view>
-
-#include "auth/key_registry.hpp"
+#include "pipeline/owned_store.hpp"
 
 namespace anygpt::pipeline {
 
-class VideoJobs {
- public:
-  using Clock = std::chrono::steady_clock;
-  static constexpr std::size_t kMaxJobs = 100000;
+OwnedStore::Options video_jobs_options();
 
-  void remember(std::string id, std::string provider_id, const auth::Digest& key, Clock::time_point expires);
-  // The provider that created job `id` for this key, while it is remembered.
-  std::optional<std::string> provider_for(std::string_view id, const auth::Digest& key, Clock::time_point now);
+// Remembers that `provider_id` created job `id` for `key` (here and, in Redis mode, for all).
+void record_video_job(Gateway& gw, std::string id, std::string provider_id, const auth::Digest& key);
 
- private:
-  struct Job {
-    std::string provider_id;
-    auth::Digest key;
-    Clock::time_point expires;
-  };
-  std::mutex mu_;
-  std::map<std::string, Job, std::less<>> jobs_;
-  std::deque<std::string> order_;  // ids oldest first (for the size cap)
-};
+// The provider that created job `id` for `key` (here, else from Redis); nullopt when unknown.
+boost::asio::awaitable<std::optional<std::string>> find_video_job(Gateway& gw, std::string id, auth::Digest key);
 
 }  // namespace anygpt::pipeline

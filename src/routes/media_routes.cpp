@@ -68,8 +68,10 @@ awaitable<void> poll_video(pipeline::Gateway& gw, server::Exchange& ex) {
   if (denied) co_return co_await pipeline::reply_error(ex, *denied, protocol);
   const std::string id = ex.path_param();
   std::optional<std::string> provider_id;
-  if (job_id_ok(id))
-    provider_id = gw.videos.provider_for(id, auth::key_digest(caller->key->api_key), std::chrono::steady_clock::now());
+  if (job_id_ok(id)) {  // here, else (Redis mode) from Redis: any instance answers the poll
+    const auto key = auth::key_digest(caller->key->api_key);
+    provider_id = co_await pipeline::find_video_job(gw, id, key);
+  }
   auto catalog = gw.catalog.load();
   const config::Provider* provider = nullptr;
   std::optional<upstream::Endpoint> endpoint;

@@ -87,6 +87,11 @@ std::string metrics_text(const pipeline::Gateway& gw) {
           static_cast<std::int64_t>(m.lease_requests), "counter");
     gauge(out, "anygpt_redis_lease_failures_total", "leases that fell back to local limits",
           static_cast<std::int64_t>(m.lease_failures), "counter");
+    gauge(out, "anygpt_redis_record_reads_total", "shared records (video jobs) asked of Redis on a local miss",
+          static_cast<std::int64_t>(m.record_reads), "counter");
+    gauge(out, "anygpt_redis_record_read_failures_total",
+          "record reads Redis could not answer (the local answer stood)",
+          static_cast<std::int64_t>(m.record_read_failures), "counter");
     gauge(out, "anygpt_redis_pending_ops", "changes waiting for Redis", m.pending_ops);
   }
   return out;

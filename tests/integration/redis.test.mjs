@@ -219,6 +219,76 @@ describe('rate windows on the shared budget', () => {
   });
 });
 
+describe('video jobs across instances', () => {
+  let flaky, host, redis, gws = [];
+  const USER = newKey(), OTHER = newKey();
+  const ttlMs = 600000;
+  const videoCalls = async (m, method) => (await m.requests()).requests.filter((x) => x.method === method && x.path.startsWith('/v1/videos/'));
+  const poll = (g, id, key = USER) => fetch(`${g.url}/v1/videos/${id}`, { headers: { authorization: `Bearer ${key}` } });
+  const create = (g, body) => fetch(`${g.url}/v1/videos/generations`, {
+    method: 'POST', headers: { authorization: `Bearer ${USER}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+
+  before(async () => {
+    [flaky, host, redis] = await Promise.all([startMock(), startMock(), startRedis()]);
+    // Both instances try 'flaky' first (file order, no spread): a poll that went to a provider
+    // other than the job's creator would reach it.
+    const files = {
+      tiers: { open: openTier(), enterprise: openTier() },
+      keys: userKeys({ [USER]: { userId: 'video-user' }, [OTHER]: { userId: 'video-other' } }),
+      providers: [mockProvider(flaky, 'flaky', ['video-x']), mockProvider(host, 'video-host', ['video-x'])],
+    };
+    for (let i = 0; i < 2; i++)
+      gws.push(await startGateway({ files, env: redisEnv(redis, { ROUTING_SPREAD_POINTS: '0', VIDEO_REQUEST_CACHE_TTL_MS: String(ttlMs) }) }));
+  });
+  after(async () => { for (const g of gws) await g.cleanup(); await flaky?.stop(); await host?.stop(); await redis?.stop(); });
+
+  test('a job created on one instance is polled on another, on the provider that created it, for its key only', async () => {
+    await flaky.fault({ fault: 'status', status: 503, model: 'video-x' });
+    const r = await create(gws[0], { model: 'video-x', prompt: 'a fox in the snow' });
+    assert.equal(r.status, 200, await r.clone().text());
+    const job = await r.json();
+    await flaky.control('/mock/faults', 'DELETE');
+    assert.equal((await videoCalls(host, 'POST')).length, 1, 'created on video-host after flaky failed');
+    // Shared through Redis: the provider and the creator's key digest, with the TTL.
+    const key = `anygpt:video:${job.request_id}`;
+    const stored = await waitFor(() => redis.cli('HGET', key, 'provider') === 'video-host');
+    assert.ok(stored, 'the job is in Redis');
+    assert.equal(redis.cli('HGET', key, 'key'), digestOf(USER));
+    const pttl = Number(redis.cli('PTTL', key));
+    assert.ok(pttl > ttlMs - 60000 && pttl <= ttlMs, `PTTL ${pttl}`);
+
+    const p = await poll(gws[1], job.request_id);
+    assert.equal(p.status, 200, await p.clone().text());
+    assert.equal((await p.json()).status, 'done');
+    const gets = await videoCalls(host, 'GET');
+    assert.equal(gets.length, 1, 'the poll on the second instance went to the creating provider');
+    assert.equal(gets[0].path, `/v1/videos/${job.request_id}`);
+    assert.equal(gets[0].headers.authorization, 'Bearer provider-secret-video-host');
+    assert.equal((await videoCalls(flaky, 'GET')).length, 0, 'never to another provider');
+
+    assert.equal((await poll(gws[1], job.request_id, OTHER)).status, 404, "another key's poll is a 404");
+    assert.equal((await poll(gws[0], job.request_id, OTHER)).status, 404, '... on the creating instance too');
+    assert.equal((await poll(gws[1], 'vid_unknown')).status, 404);
+    assert.equal((await videoCalls(host, 'GET')).length, 1, 'nothing asked upstream for those');
+  });
+
+  test('with Redis down, the instance that knows the job still answers and the other says 404', async () => {
+    await flaky.fault({ fault: 'status', status: 503, model: 'video-x' });  // (each mock numbers its own jobs)
+    const r = await create(gws[0], { model: 'video-x', prompt: 'a second fox' });
+    await flaky.control('/mock/faults', 'DELETE');
+    assert.equal(r.status, 200);
+    const job = await r.json();
+    await waitFor(() => redis.cli('EXISTS', `anygpt:video:${job.request_id}`) === '1');
+    await redis.stop('SIGKILL');
+    assert.equal((await poll(gws[0], job.request_id)).status, 200, 'the local answer stands');
+    const t0 = Date.now();
+    const other = await poll(gws[1], job.request_id);
+    assert.equal(other.status, 404, 'unknown here and Redis cannot be asked');
+    assert.ok(Date.now() - t0 < 3000, 'answered without waiting long on Redis');
+  });
+});
+
 describe('Redis killed under load', () => {
   let mock, redis, gw;
   const KEY = newKey();

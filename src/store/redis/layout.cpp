@@ -14,6 +14,10 @@ std::string batch_key(std::string_view instance, std::uint64_t seq) {
   return "anygpt:batch:" + std::string(instance) + ":" + std::to_string(seq);
 }
 
+std::string video_key(std::string_view job_id) {
+  return "anygpt:video:" + std::string(job_id);
+}
+
 const char* const kLeaseScript = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
