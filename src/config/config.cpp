@@ -173,6 +173,9 @@ const std::vector<Var>& vars() {
       int_var("VIDEO_REQUEST_CACHE_TTL_MS", "3600000",
               "how long a video job's polls are sent to the provider that created it, ms",
               &Config::video_request_cache_ttl_ms, 1000, 86400000 * 7LL),
+      int_var("INTERACTIONS_TTL_MS", "900000",
+              "how long a finished interaction is kept for its polls (GET /v1/interactions/{id}), ms",
+              &Config::interactions_ttl_ms, 1000, 86400000 * 7LL),
       int_var("UPSTREAM_FIRST_TOKEN_TIMEOUT_MS", "10000",
               "a stream whose first content event has not come this long after the attempt began fails over, ms "
               "(nothing reaches the client before it)",

@@ -312,6 +312,7 @@ boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptCon
     rep.obs.tokens_per_s = usage->completion_tokens * 1000.0 / *rep.obs.total_ms;
   account(a.caller, usage->present ? usage->total_tokens : estimated_input_tokens(a.job));
   if (a.caller.key->is_admin()) out.headers.emplace_back("x-anygpt-provider", a.c.provider->provider.id);
+  if (a.job.sink) a.job.sink->keep(out);
   co_await ex.reply(std::move(out));
   co_return rep;
 }

@@ -415,6 +415,7 @@ boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstrea
   job.client_bytes = client_bytes;
   job.fallbacks = std::move(request_fallbacks->models);
   if (upload) job.upload = &*upload;
+  job.sink = route.sink;
 
   const std::string model(served_model(*catalog, protocol, job.canon.model));
   if (model.empty())

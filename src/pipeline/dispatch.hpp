@@ -6,12 +6,24 @@
 
 namespace anygpt::pipeline {
 
+// Receives a request's successful non-stream answer just before it goes to the client, and may
+// amend it: a route that keeps answers for later polls (POST /v1/interactions) stores it and
+// gives it its id. Called at most once per request, on the request's thread; never for errors
+// or streams.
+class AnswerSink {
+ public:
+  virtual ~AnswerSink() = default;
+  virtual void keep(server::Response& answer) = 0;
+};
+
 // What a route hands the dispatcher: the client's protocol, the codec of the operation and what
-// the path said. All three outlive the request (protocols and codecs are static).
+// the path said. All three outlive the request (protocols and codecs are static); `sink`, when
+// set, outlives the dispatch() call.
 struct Route {
   const formats::Protocol& protocol;
   const formats::Codec& codec;
   formats::RouteParams params;
+  AnswerSink* sink = nullptr;
 };
 
 // The one request pipeline for every client protocol and model operation: authenticates (the

@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "config/data_files.hpp"
 #include "formats/openai/chat_codec.hpp"
+#include "pipeline/interactions.hpp"
 #include "pipeline/video_jobs.hpp"
 #include "routing/catalog.hpp"
 #include "routing/failure.hpp"
@@ -53,7 +54,8 @@ struct Gateway {
   // models_generation counts completed refreshes.
   std::function<void()> refresh_models;
   std::atomic<std::uint64_t> models_generation{0};
-  OwnedStore videos{video_jobs_options()};  // who created each video job (its polls go there)
+  OwnedStore videos{video_jobs_options()};          // who created each video job (its polls go there)
+  OwnedStore interactions{interactions_options()};  // finished interactions, for their polls
   // Blocking file work of requests (upload spools), kept off the event loops.
   boost::asio::thread_pool file_io{1};
 };

@@ -1,5 +1,5 @@
 // pipeline/owned_store: short-lived values bound to the key that created them, by id (the
-// provider that created a video job). Kept in memory for a TTL, at most
+// provider that created a video job; a finished interaction). Kept in memory for a TTL, at most
 // `max_entries` entries and `max_bytes` of values (the oldest go first); thread-safe. In Redis
 // mode share() also writes them to Redis (a hash with the owner's key digest and the value, same
 // TTL; docs/STORAGE.md) and lookup() reads them back on a local miss, so any instance answers.

@@ -72,8 +72,8 @@ class SharedState {
   void circuit_opened(const std::string& provider, const std::string& model, std::chrono::milliseconds duration);
   void error_logged(std::string line);
 
-  // Short-lived records of one key that any instance may be asked about (video jobs;
-  // docs/STORAGE.md): a hash with a time to live, holding the owner's key digest
+  // Short-lived records of one key that any instance may be asked about (video jobs,
+  // interactions; docs/STORAGE.md): a hash with a time to live, holding the owner's key digest
   // (field "key") beside `fields`. put_record queues HSET + PEXPIRE (idempotent) for the loop
   // thread; nothing is queued while Redis is unreachable (the caller keeps its own copy).
   using Fields = std::vector<std::pair<std::string, std::string>>;

@@ -37,6 +37,10 @@ struct RouteFamily {
 std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw);  // media_routes included
 // /v1 images, audio and videos (routes/media_routes.cpp).
 std::vector<ApiRoute> media_routes(pipeline::Gateway& gw);
+// POST {prefix}/interactions and GET {prefix}/interactions/{id} with the protocol's keys and
+// errors (routes/interaction_routes.cpp): /v1 (OpenAI's), /v2 and /v2/v1beta (Gemini's).
+std::vector<ApiRoute> interaction_routes(pipeline::Gateway& gw, const formats::Protocol& protocol,
+                                         const std::string& prefix);
 std::vector<ApiRoute> models_routes(pipeline::Gateway& gw);
 std::vector<ApiRoute> admin_routes(pipeline::Gateway& gw);
 RouteFamily gemini_routes(pipeline::Gateway& gw);

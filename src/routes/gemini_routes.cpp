@@ -1,7 +1,9 @@
 // The Gemini-compatible /v2 family (@google/genai's baseUrl http://host/v2): models/{model}:
 // generateContent, streamGenerateContent (SSE), countTokens, embedContent, batchEmbedContents,
-// and the model list, under /v2/v1beta/, /v2/v1/ and /v2/.
+// and the model list, under /v2/v1beta/, /v2/v1/ and /v2/; interactions under /v2 and /v2/v1beta
+// (routes/interaction_routes.cpp).
 #include "formats/gemini/gemini.hpp"
+#include "formats/gemini/interactions.hpp"
 #include "routes/api_route.hpp"
 
 namespace anygpt::routes {
@@ -72,6 +74,9 @@ RouteFamily gemini_routes(pipeline::Gateway& gw) {
     f.routes.push_back({verb::get, model, "Gemini: describe a model", Access::kPublic, one});
     f.routes.push_back({verb::get, base, "Gemini: list models", Access::kPublic, list});
   }
+  // Interactions: the original's /v2/interactions, and where @google/genai sends them.
+  for (std::string prefix : {"/v2", "/v2/v1beta"})
+    for (auto& r : interaction_routes(gw, gemini::interactions_protocol(), prefix)) f.routes.push_back(std::move(r));
   return f;
 }
 

@@ -230,6 +230,7 @@ std::vector<ApiRoute> openai_routes(pipeline::Gateway& gw) {
        [g](server::Exchange& ex) { return generate_key(*g, ex); }},
   };
   for (auto& r : media_routes(gw)) routes.push_back(std::move(r));
+  for (auto& r : interaction_routes(gw, formats::openai::protocol(), "/v1")) routes.push_back(std::move(r));
   return routes;
 }
 

@@ -18,6 +18,10 @@ std::string video_key(std::string_view job_id) {
   return "anygpt:video:" + std::string(job_id);
 }
 
+std::string interaction_key(std::string_view id) {
+  return "anygpt:interaction:" + std::string(id);
+}
+
 const char* const kLeaseScript = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

@@ -28,8 +28,12 @@ std::string batch_key(std::string_view instance, std::uint64_t seq);
 // "anygpt:video:<id>": hash {provider, key} of a video generation job (key: sha256 hex of the
 // creator's key), expiring after VIDEO_REQUEST_CACHE_TTL_MS.
 std::string video_key(std::string_view job_id);
-inline constexpr std::string_view kRecordKeyField = "key";  // sha256 hex of the creating key
+// "anygpt:interaction:<id>": hash {key, body} of a finished interaction (its Interaction object),
+// expiring after INTERACTIONS_TTL_MS.
+std::string interaction_key(std::string_view id);
+inline constexpr std::string_view kRecordKeyField = "key";  // both: sha256 hex of the creating key
 inline constexpr std::string_view kVideoProviderField = "provider";
+inline constexpr std::string_view kInteractionBodyField = "body";
 
 // Lua: leases up to ARGV[1] requests from the GCRA windows ARGV[2..4] (rps, rpm, rpd; 0 =
 // unlimited) of KEYS[1], on Redis' own clock. Returns {granted, retry_after_ms, left, limit,
