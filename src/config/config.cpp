@@ -173,6 +173,10 @@ const std::vector<Var>& vars() {
       int_var("VIDEO_REQUEST_CACHE_TTL_MS", "3600000",
               "how long a video job's polls are sent to the provider that created it, ms",
               &Config::video_request_cache_ttl_ms, 1000, 86400000 * 7LL),
+      int_var("RESPONSES_OWNER_TTL_MS", "2592000000",
+              "how long anygpt remembers which provider stores a Response and for which key (its GET goes "
+              "there, for that key only), ms",
+              &Config::responses_owner_ttl_ms, 1000, 86400000 * 366LL),
       int_var("INTERACTIONS_TTL_MS", "900000",
               "how long a finished interaction is kept for its polls (GET /v1/interactions/{id}), ms",
               &Config::interactions_ttl_ms, 1000, 86400000 * 7LL),

@@ -30,6 +30,7 @@ struct Config {
   std::int64_t upstream_connect_timeout_ms = 5000;       // TCP + TLS handshake
   std::int64_t upstream_first_byte_timeout_ms = 60000;   // request sent -> response headers
   std::int64_t video_request_cache_ttl_ms = 3600000;     // a video job's polls go to its provider this long
+  std::int64_t responses_owner_ttl_ms = 2592000000;      // which provider stores a Response, and whose it is
   std::int64_t interactions_ttl_ms = 900000;             // a finished interaction is kept for its polls this long
   std::int64_t upstream_first_token_timeout_ms = 10000;  // attempt begun -> a stream's first content event
   std::int64_t upstream_idle_timeout_ms = 30000;         // gap between two body reads

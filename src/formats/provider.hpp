@@ -60,6 +60,9 @@ class StreamWatcher {
   virtual core::Usage usage() const = 0;
   // Code points of the text and tool-call arguments that went by (billing without usage).
   virtual std::size_t delivered_chars() const = 0;
+  // The id of the object the stream's provider stores (a Response's id), once seen; "" when the
+  // protocol stores nothing.
+  virtual std::string_view stored_id() const { return {}; }
 };
 
 // One provider protocol. Immutable; shared by every request.
@@ -86,6 +89,9 @@ class ProviderCodec {
   // The human-readable message of one of the provider's error bodies ("" when there is none), for
   // relaying a 4xx the client caused.
   virtual std::string error_message(std::string_view body) const = 0;
+  // The id of what the provider stores from a 2xx answer, for later reads (a Response's id); ""
+  // when the protocol stores nothing.
+  virtual std::string stored_id(std::string_view) const { return {}; }
 };
 
 }  // namespace anygpt::formats

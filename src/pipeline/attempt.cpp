@@ -173,7 +173,16 @@ std::int64_t estimated_input_tokens(const Job& job) {
 void remember_video_job(const AttemptContext& a, std::string_view answer) {
   auto id = oai::video_job_id(answer);
   if (id.empty()) return;
-  record_video_job(a.gw, std::move(id), a.c.provider->provider.id, auth::key_digest(a.caller.key->api_key));
+  record_holder(a.gw, Held::kVideoJob, std::move(id), a.c.provider->provider.id,
+                auth::key_digest(a.caller.key->api_key));
+}
+
+// What the provider stores from this answer (a Response) is read back through it, by its creator
+// only.
+void remember_stored(const AttemptContext& a, std::string_view id) {
+  if (id.empty()) return;
+  record_holder(a.gw, Held::kResponse, std::string(id), a.c.provider->provider.id,
+                auth::key_digest(a.caller.key->api_key));
 }
 
 formats::AnswerContext answer_context(const AttemptContext& a, const server::Exchange& ex) {
@@ -277,6 +286,7 @@ boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptCon
   if (relays_bytes(a)) {
     usage = relayed_usage(a, r.body);
     if (a.job.canon.op == formats::Operation::kVideos) remember_video_job(a, r.body);
+    if (a.c.provider->codec) remember_stored(a, a.c.provider->codec->stored_id(r.body));
     out = server::Response{
         r.status, r.content_type.empty() ? "application/json" : std::move(r.content_type), std::move(r.body), {}};
   } else if (const auto* upstream = a.c.provider->codec) {
@@ -498,6 +508,7 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
   target.headers = &headers;
   target.first_token = &first_token;
   auto end = co_await relay_events(ex, stream, target, a.c.provider->provider.id);
+  if (watcher) remember_stored(a, watcher->stored_id());
   if (end.kind == StreamEnd::Kind::kNotStarted) {  // nothing was sent: fail over as before the headers
     rep.verdict = routing::Verdict{};
     rep.obs.outcome = routing::Outcome::kFailure;

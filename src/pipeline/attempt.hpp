@@ -42,7 +42,7 @@ struct Job {
   bool ask_usage = false;              // splice stream_options.include_usage into the client's bytes
   // An upload route's body (Codec::takes_form): sent from its spool; `object` is then its fields.
   const Upload* upload = nullptr;
-  AnswerSink* sink = nullptr;          // the route's, given the answer before the client gets it
+  AnswerSink* sink = nullptr;  // the route's, given the answer before the client gets it
 };
 
 // What one attempt came to. `answered`: the client got its answer (or left); otherwise the

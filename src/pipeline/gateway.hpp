@@ -14,7 +14,7 @@
 #include "config/data_files.hpp"
 #include "formats/openai/chat_codec.hpp"
 #include "pipeline/interactions.hpp"
-#include "pipeline/video_jobs.hpp"
+#include "pipeline/provider_records.hpp"
 #include "routing/catalog.hpp"
 #include "routing/failure.hpp"
 #include "routing/health.hpp"
@@ -54,8 +54,9 @@ struct Gateway {
   // models_generation counts completed refreshes.
   std::function<void()> refresh_models;
   std::atomic<std::uint64_t> models_generation{0};
-  OwnedStore videos{video_jobs_options()};          // who created each video job (its polls go there)
-  OwnedStore interactions{interactions_options()};  // finished interactions, for their polls
+  OwnedStore videos{provider_records_options(Held::kVideoJob)};  // who created each video job (its polls go there)
+  OwnedStore stored_responses{provider_records_options(Held::kResponse)};  // which provider stores a Response
+  OwnedStore interactions{interactions_options()};                         // finished interactions, for their polls
   // Blocking file work of requests (upload spools), kept off the event loops.
   boost::asio::thread_pool file_io{1};
 };

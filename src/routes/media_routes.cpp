@@ -70,7 +70,7 @@ awaitable<void> poll_video(pipeline::Gateway& gw, server::Exchange& ex) {
   std::optional<std::string> provider_id;
   if (job_id_ok(id)) {  // here, else (Redis mode) from Redis: any instance answers the poll
     const auto key = auth::key_digest(caller->key->api_key);
-    provider_id = co_await pipeline::find_video_job(gw, id, key);
+    provider_id = co_await pipeline::find_holder(gw, pipeline::Held::kVideoJob, id, key);
   }
   auto catalog = gw.catalog.load();
   const config::Provider* provider = nullptr;

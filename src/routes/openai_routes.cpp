@@ -5,6 +5,7 @@
 #include <cctype>
 #include <chrono>
 
+#include "auth/key_registry.hpp"
 #include "core/log.hpp"
 #include "formats/openai/chat_codec.hpp"
 #include "formats/openai/embeddings_codec.hpp"
@@ -142,16 +143,14 @@ bool response_id_ok(std::string_view id) {
   return true;
 }
 
-// GET {base}/responses/{id}[?query] of every openai-responses provider, in file order.
-std::vector<ResponseHome> response_homes(const routing::Catalog& catalog, std::string_view id, std::string_view query) {
-  std::vector<ResponseHome> out;
-  std::vector<std::size_t> seen;
+// GET {base}/responses/{id}[?query] of the openai-responses provider `provider_id`, while the
+// catalogue has it.
+std::optional<ResponseHome> response_home(const routing::Catalog& catalog, std::string_view provider_id,
+                                          std::string_view id, std::string_view query) {
   for (const auto& model : catalog.models())
     for (const auto& c : catalog.candidates(model.id)) {
       const auto& p = c.provider->provider;
-      if (p.protocol != config::ProviderProtocol::kOpenAIResponses) continue;
-      if (std::find(seen.begin(), seen.end(), c.provider->index) != seen.end()) continue;
-      seen.push_back(c.provider->index);
+      if (p.id != provider_id || p.protocol != config::ProviderProtocol::kOpenAIResponses) continue;
       upstream::Endpoint ep = c.endpoint(formats::Operation::kChat, false);  // .../responses
       ep.target.erase(std::min(ep.target.find('?'), ep.target.size()));
       ep.target += '/';
@@ -160,9 +159,9 @@ std::vector<ResponseHome> response_homes(const routing::Catalog& catalog, std::s
         ep.target += '?';
         ep.target += query;
       }
-      out.emplace_back(std::move(ep), p);
+      return ResponseHome(std::move(ep), p);
     }
-  return out;
+  return std::nullopt;
 }
 
 upstream::Request read_request(const ResponseHome& home) {
@@ -173,36 +172,42 @@ upstream::Request read_request(const ResponseHome& home) {
   return r;
 }
 
-// GET /v1/responses/{id}: asked of each provider that serves the Responses API natively (the
-// first that has it answers, as it wrote it); translated responses are not stored anywhere.
+// GET /v1/responses/{id}: asked of the provider that stored it, for the key that created it
+// through anygpt (pipeline/provider_records); anything else is a 404, so a key that learns
+// another's id reads nothing. Translated responses are not stored anywhere.
 awaitable<void> retrieve_response(pipeline::Gateway& gw, server::Exchange& ex) {
   const auto& protocol = formats::responses::protocol();
-  const bool admitted = co_await admit_key(gw, ex, protocol);
-  if (!admitted) co_return;
-  auto catalog = gw.catalog.load();  // (kept alive: the homes point into it)
+  auto caller = pipeline::authenticate(gw, ex, false, protocol.keys);
+  if (!caller) co_return co_await pipeline::reply_error(ex, caller.error(), protocol);
+  auto denied = co_await pipeline::admit(gw, *caller, ex);
+  if (denied) co_return co_await pipeline::reply_error(ex, *denied, protocol);
   const std::string id = ex.path_param();
-  std::vector<ResponseHome> homes;
-  if (response_id_ok(id)) homes = response_homes(*catalog, id, ex.query());
-  std::optional<core::Error> failure;
-  for (const auto& home : homes) {
-    auto request = read_request(home);
-    auto res = co_await pipeline::thread_client().call(request);
-    if (res && res->status == 200) {
-      std::string type = res->content_type.empty() ? std::string("application/json") : std::move(res->content_type);
-      co_return co_await ex.reply(server::Response{200, std::move(type), std::move(res->body), {}});
-    }
-    if (res && res->status == 404) continue;
-    std::string why = res ? "answered HTTP " + std::to_string(res->status) : res.error().message;
-    failure = make_error(ErrorKind::kUpstreamError, "Provider '" + home.provider.id + "' " + why, {}, "upstream_error");
+  std::optional<std::string> provider_id;
+  if (response_id_ok(id)) {
+    const auto key = auth::key_digest(caller->key->api_key);
+    provider_id = co_await pipeline::find_holder(gw, pipeline::Held::kResponse, id, key);
   }
-  if (failure) co_return co_await pipeline::reply_error(ex, *failure, protocol);
-  std::string message = "No response with id '";
-  message += id;
-  message +=
-      "' is stored. Responses anygpt translated to chat completions are not kept (\"store\" is ignored for them); "
-      "only providers declared with \"protocol\": \"openai-responses\" store theirs.";
-  co_await pipeline::reply_error(ex, make_error(ErrorKind::kNotFound, std::move(message), "response_id", "not_found"),
-                                 protocol);
+  auto catalog = gw.catalog.load();  // (kept alive: the home points into it)
+  std::optional<ResponseHome> home =
+      provider_id ? response_home(*catalog, *provider_id, id, ex.query()) : std::optional<ResponseHome>();
+  if (!home) {
+    std::string message = "No response with id '";
+    message += id;
+    message +=
+        "' of yours is stored. Responses anygpt translated to chat completions are not kept (\"store\" is ignored "
+        "for them); only providers declared with \"protocol\": \"openai-responses\" store theirs.";
+    co_return co_await pipeline::reply_error(
+        ex, make_error(ErrorKind::kNotFound, std::move(message), "response_id", "not_found"), protocol);
+  }
+  auto request = read_request(*home);
+  auto res = co_await pipeline::thread_client().call(request);
+  if (!res) {
+    auto failure = make_error(ErrorKind::kUpstreamError, "Provider '" + home->provider.id + "' " + res.error().message,
+                              {}, "upstream_error");
+    co_return co_await pipeline::reply_error(ex, failure, protocol);
+  }
+  std::string type = res->content_type.empty() ? std::string("application/json") : std::move(res->content_type);
+  co_await ex.reply(server::Response{res->status, std::move(type), std::move(res->body), {}});
 }
 
 }  // namespace

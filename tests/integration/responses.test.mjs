@@ -379,6 +379,21 @@ describe('providers that serve the Responses API natively ("protocol": "openai-r
     assert.equal(rec.bodyJson.stream_options, undefined, "nothing added to the client's request");
   });
 
+  test('a stored response is read back for the key that created it only (streamed ones too)', async () => {
+    const mine = await client().responses.create({ model: NATIVE, input: 'write a haiku' });
+    const stream = client().responses.stream({ model: NATIVE, input: 'hello there' });
+    for await (const e of stream) void e;
+    const streamed = await stream.finalResponse();
+    assert.equal((await client().responses.retrieve(streamed.id)).output_text, GREETING);
+    const before = (await nativeRequests()).filter((q) => q.method === 'GET').length;
+    for (const id of [mine.id, streamed.id]) {
+      const e = await rejectsWith(client(USAGE_USER).responses.retrieve(id), OpenAI.NotFoundError);
+      assert.match(e.message, /of yours/);
+    }
+    const after = (await nativeRequests()).filter((q) => q.method === 'GET').length;
+    assert.equal(after, before, "another key's read never reaches the provider");
+  });
+
   test('an incomplete native response stays incomplete; a provider 400 comes back as a 400', async () => {
     const r = await client().responses.create({ model: NATIVE, input: 'write a haiku', max_output_tokens: 16 });
     assert.equal(r.status, 'incomplete');

@@ -31,6 +31,7 @@ class ResponsesWatcher final : public common::SseWatcher {
   bool complete() const override { return complete_; }
   core::Usage usage() const override { return complete_ ? usage_ : core::Usage{}; }
   std::size_t delivered_chars() const override { return chars_; }
+  std::string_view stored_id() const override { return id_; }
 
  private:
   std::optional<core::Error> on_event(std::string_view event) override {
@@ -52,6 +53,7 @@ class ResponsesWatcher final : public common::SseWatcher {
     if (type == "error") return failure(common::str(o, "code"), common::str(o, "message"));
     const auto* r = o.if_contains("response");
     const json::object* response = r ? r->if_object() : nullptr;
+    if (response && id_.empty()) id_ = std::string(common::str(*response, "id"));
     if (type == "response.failed") {
       const auto* e = response ? response->if_contains("error") : nullptr;
       const auto* err = e ? e->if_object() : nullptr;
@@ -78,6 +80,7 @@ class ResponsesWatcher final : public common::SseWatcher {
 
   bool complete_ = false;
   std::size_t chars_ = 0;
+  std::string id_;  // the response.id of its lifecycle events
   core::Usage usage_;
 };
 
@@ -122,6 +125,13 @@ class ResponsesProvider final : public ProviderCodec {
   std::string error_message(std::string_view body) const override {
     auto error = openai::top_level_object(body, "error");
     return error ? std::string(common::str(*error, "message")) : std::string();
+  }
+  // A Response object's "id" (what GET /responses/{id} reads back).
+  std::string stored_id(std::string_view body) const override {
+    json::error_code ec;
+    auto v = json::parse(body, ec);
+    if (ec || !v.is_object()) return {};
+    return std::string(common::str(v.get_object(), "id"));
   }
 };
 

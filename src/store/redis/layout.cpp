@@ -18,6 +18,10 @@ std::string video_key(std::string_view job_id) {
   return "anygpt:video:" + std::string(job_id);
 }
 
+std::string response_key(std::string_view id) {
+  return "anygpt:response:" + std::string(id);
+}
+
 std::string interaction_key(std::string_view id) {
   return "anygpt:interaction:" + std::string(id);
 }

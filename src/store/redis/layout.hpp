@@ -32,7 +32,10 @@ std::string video_key(std::string_view job_id);
 // expiring after INTERACTIONS_TTL_MS.
 std::string interaction_key(std::string_view id);
 inline constexpr std::string_view kRecordKeyField = "key";  // both: sha256 hex of the creating key
-inline constexpr std::string_view kVideoProviderField = "provider";
+// "anygpt:response:<id>": hash {provider, key} of a Response an openai-responses provider stores,
+// expiring after RESPONSES_OWNER_TTL_MS.
+std::string response_key(std::string_view id);
+inline constexpr std::string_view kProviderField = "provider";  // video jobs and responses
 inline constexpr std::string_view kInteractionBodyField = "body";
 
 // Lua: leases up to ARGV[1] requests from the GCRA windows ARGV[2..4] (rps, rpm, rpd; 0 =
