@@ -31,10 +31,13 @@ std::string openapi_document(const std::vector<ApiRoute>& routes) {
     if (r.access != Access::kPublic)
       op["security"] =
           json::array{json::object{{"BearerAuth", json::array{}}}, json::object{{"ApiKeyHeader", json::array{}}}};
-    if (r.method == verb::post)
-      op["requestBody"] = json::object{
-          {"required", true},
-          {"content", json::object{{"application/json", json::object{{"schema", json::object{{"type", "object"}}}}}}}};
+    if (r.method == verb::post) {
+      // (Routes that stream their body are the multipart uploads.)
+      const char* type = r.streams_body ? "multipart/form-data" : "application/json";
+      op["requestBody"] =
+          json::object{{"required", true},
+                       {"content", json::object{{type, json::object{{"schema", json::object{{"type", "object"}}}}}}}};
+    }
     path_item.as_object()[method] = std::move(op);
   }
   json::object doc{

@@ -208,6 +208,12 @@ describe('refused before anything goes upstream', () => {
     });
   }
 
+  test('/openapi.json lists the upload routes with a multipart body', async () => {
+    const doc = await (await fetch(`${gw.url}/openapi.json`)).json();
+    for (const path of ['/v1/images/edits', '/v1/audio/transcriptions', '/v1/audio/translations'])
+      assert.ok(doc.paths[path].post.requestBody.content['multipart/form-data'], path);
+  });
+
   test('a JSON body: 400, the route takes a form', async () => {
     const res = await fetch(`${gw.url}/v1/audio/transcriptions`, { method: 'POST', headers: { authorization: `Bearer ${USER}`, 'content-type': 'application/json' }, body: '{"model":"whisper-1"}' });
     assert.equal(res.status, 400);
