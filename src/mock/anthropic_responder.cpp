@@ -4,6 +4,7 @@
 #include <array>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
+#include <cctype>
 #include <optional>
 #include <vector>
 
@@ -97,7 +98,7 @@ struct MessageTools {
 // What reading the messages collects for the plan.
 struct Reading {
   Conversation conv;
-  std::string turn_text;  // text of the current (merged) turn
+  std::string turn_text;  // the current (merged) turn's text: user parts joined by a space, assistant as is
   bool turn_user = false;
   bool turn_has_words = false;  // the current user turn has a block that is not a tool_result
   bool started = false;
@@ -106,7 +107,7 @@ struct Reading {
 void add_text(Reading& r, std::string_view text, bool counts_for_turn) {
   r.conv.prompt_chars += utf8_length(text);
   if (!counts_for_turn) return;
-  if (!r.turn_text.empty()) r.turn_text += ' ';
+  if (r.turn_user && !r.turn_text.empty()) r.turn_text += ' ';  // an assistant turn's text is a prefill
   r.turn_text.append(text.data(), text.size());
 }
 
@@ -315,7 +316,13 @@ std::optional<core::Error> read_messages(const json::value* messages, Reading& r
   }
   close_turn(r);
   r.conv.last_turn_is_user = r.turn_user && r.turn_has_words;
-  return check_tool_pairs(tools);
+  if (auto err = check_tool_pairs(tools)) return err;
+  if (r.turn_user) return std::nullopt;
+  // A final assistant turn is a prefill; the real API refuses one that ends with whitespace.
+  if (!r.turn_text.empty() && std::isspace(static_cast<unsigned char>(r.turn_text.back())))
+    return invalid("messages: final assistant content cannot end with trailing whitespace");
+  r.conv.prefill = std::move(r.turn_text);
+  return std::nullopt;
 }
 
 std::optional<core::Error> read_system(const json::value* system, Reading& r) {

@@ -52,11 +52,18 @@ bool for_each_text(const json::value& content, Fn&& fn) {
   return true;
 }
 
-// Reads messages: counts all text characters and returns the last user message's text.
-std::optional<core::Error> read_messages(const json::array& messages, std::size_t& chars, std::string& last_user,
-                                         bool& last_is_user) {
+// Calls fn(text) for each piece of text of a message's content.
+template <class Fn>
+void for_each_message_text(const json::object& message, Fn&& fn) {
+  if (const auto* content = message.if_contains("content")) for_each_text(*content, fn);
+}
+
+// Reads messages: counts all text characters, takes the last user message's text (parts joined
+// by a space) and the prefill, the text of a final assistant message (parts as they are).
+std::optional<core::Error> read_messages(const json::array& messages, Conversation& conv) {
   if (messages.empty()) return invalid("[] is too short - 'messages'", "messages");
   const json::object* last_user_msg = nullptr;
+  bool last_is_assistant = false;
   for (std::size_t i = 0; i < messages.size(); ++i) {
     const auto& m = messages[i];
     std::string where = "messages[" + std::to_string(i) + "]";
@@ -65,19 +72,22 @@ std::optional<core::Error> read_messages(const json::array& messages, std::size_
     if (!role || !role->is_string())
       return invalid("Missing required parameter: '" + where + ".role'.", where + ".role");
     if (role->get_string() == "user") last_user_msg = &m.get_object();
-    last_is_user = role->get_string() == "user";
+    conv.last_turn_is_user = role->get_string() == "user";
+    last_is_assistant = role->get_string() == "assistant";
     if (const auto* content = m.get_object().if_contains("content")) {
-      if (!for_each_text(*content, [&chars](std::string_view t) { chars += utf8_length(t); }))
+      if (!for_each_text(*content, [&conv](std::string_view t) { conv.prompt_chars += utf8_length(t); }))
         return invalid(where + ".content must be a string or an array of content parts", where + ".content");
     }
   }
   if (last_user_msg) {
-    if (const auto* content = last_user_msg->if_contains("content")) {
-      for_each_text(*content, [&last_user](std::string_view t) {
-        if (!last_user.empty()) last_user += ' ';
-        last_user.append(t.data(), t.size());
-      });
-    }
+    for_each_message_text(*last_user_msg, [&conv](std::string_view t) {
+      if (!conv.last_user_text.empty()) conv.last_user_text += ' ';
+      conv.last_user_text.append(t.data(), t.size());
+    });
+  }
+  if (last_is_assistant) {
+    for_each_message_text(messages.back().get_object(),
+                          [&conv](std::string_view t) { conv.prefill.append(t.data(), t.size()); });
   }
   return std::nullopt;
 }
@@ -177,6 +187,7 @@ ReplyPlan plan_reply(const Conversation& c) {
     answer_chars = utf8_length(plan.tool_name) + kToolArguments.size();
   } else {
     plan.reply = reply_text(c.last_user_text);
+    if (!c.prefill.empty() && plan.reply.starts_with(c.prefill)) plan.reply.erase(0, c.prefill.size());
     std::size_t cut = std::string::npos;
     for (const auto& stop : c.stop_sequences) {
       if (stop.empty()) continue;
@@ -235,8 +246,7 @@ core::Result<ChatPlan> plan_chat(std::string_view body) {
   }
   Conversation conv;
   conv.n = plan.n;
-  if (auto err = read_messages(messages->get_array(), conv.prompt_chars, conv.last_user_text, conv.last_turn_is_user))
-    return *err;
+  if (auto err = read_messages(messages->get_array(), conv)) return *err;
   auto tool = tool_to_call(o, conv.last_turn_is_user);
   if (!tool) return tool.error();
   conv.tool_name = std::move(tool.value());

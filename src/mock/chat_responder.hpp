@@ -20,6 +20,7 @@ inline constexpr std::string_view kToolArguments = R"({"location":"Paris"})";
 struct Conversation {
   std::size_t prompt_chars = 0;             // characters of all message text (system prompt included)
   std::string last_user_text;               // text of the last user turn that has text
+  std::string prefill;                      // text of a final assistant turn: the answer continues it
   bool last_turn_is_user = false;           // the last turn is the user's (and not only tool results)
   std::string tool_name;                    // the function a tool call would name; empty: no tool call possible
   int n = 1;                                // answers (choices / candidates)
@@ -40,7 +41,8 @@ struct ReplyPlan {
 };
 
 // A tool call when tool_name is set and the last turn is the user's; else reply_text() of the
-// last user text, cut before the first stop sequence, then to max_output_tokens * 4 characters.
+// last user text, without the prefill when it starts with it (the answer continues the prefill),
+// cut before the first stop sequence, then to max_output_tokens * 4 characters.
 ReplyPlan plan_reply(const Conversation& conversation);
 
 // What to answer to one /v1/chat/completions request.

@@ -256,7 +256,7 @@ std::optional<core::Error> check_schema(const json::value& v, const std::string&
 // What reading the contents collects.
 struct Reading {
   Conversation conv;
-  std::string turn_text;
+  std::string turn_text;  // the current (merged) turn's text: user parts joined by a space, model as is
   bool turn_user = false;
   bool turn_has_words = false;
   bool started = false;
@@ -292,7 +292,7 @@ std::optional<core::Error> check_part(const json::value& v, const std::string& p
     std::string_view text = sv(value.get_string());
     r.conv.prompt_chars += utf8_length(text);
     if (slot == Slot::kTurn) {
-      if (!r.turn_text.empty()) r.turn_text += ' ';
+      if (r.turn_user && !r.turn_text.empty()) r.turn_text += ' ';  // a model turn's text is a prefill
       r.turn_text.append(text.data(), text.size());
       r.turn_has_words = true;
     }
@@ -645,6 +645,7 @@ core::Result<GeminiPlan> plan_gemini(std::string_view model, std::string_view bo
     if (auto err = check_content(list[i], index("", "contents", i), Slot::kTurn, r)) return *err;
   close_turn(r);
   r.conv.last_turn_is_user = r.turn_user && r.turn_has_words;
+  if (!r.turn_user) r.conv.prefill = std::move(r.turn_text);
   std::vector<std::string> names;
   if (const auto* tools = field(o, "tools"))
     if (auto err = check_tools(*tools, names)) return *err;

@@ -91,6 +91,7 @@ std::optional<core::Error> read_message(const json::value& v, Conversation& conv
     }
   }
   if (role == "user") conv.last_user_text = std::string(content);
+  conv.prefill.assign(role == "assistant" ? content : std::string_view{});  // a final assistant message
   last_role = std::string(role);
   return std::nullopt;
 }
