@@ -325,6 +325,55 @@ describe('chat completions', () => {
   });
 });
 
+describe('assistant prefill', () => {
+  const GREETING = 'Hello! I am the anygpt mock provider. How can I help you today?';
+  const REST = ' anygpt mock provider. How can I help you today?';
+  const prefilled = (assistant, extra = {}) => ({
+    model: 'mock-gpt-4',
+    messages: [{ role: 'user', content: 'hello' }, { role: 'assistant', content: assistant }],
+    ...extra,
+  });
+
+  test('a final assistant message is continued: the answer is the rest, usage counts the rest', async () => {
+    const tools = [{ type: 'function', function: { name: 'get_weather' } }];
+    let { json } = await postJson('/v1/chat/completions', prefilled('Hello! I am the', { tools }));
+    assert.equal(json.choices[0].message.content, REST, 'no tool call after an assistant turn');
+    assert.equal(json.choices[0].finish_reason, 'stop');
+    const prompt = Math.ceil(('hello'.length + 'Hello! I am the'.length) / 4);
+    assert.deepEqual(json.usage, {
+      prompt_tokens: prompt,
+      completion_tokens: Math.ceil(REST.length / 4),
+      total_tokens: prompt + Math.ceil(REST.length / 4),
+    });
+    ({ json } = await postJson('/v1/chat/completions', prefilled([{ type: 'text', text: 'Hello! I am' }, { type: 'text', text: ' the' }])));
+    assert.equal(json.choices[0].message.content, REST, 'text parts are concatenated as they are');
+    ({ json } = await postJson('/v1/chat/completions', prefilled('Goodbye')));
+    assert.equal(json.choices[0].message.content, GREETING, 'a prefill that is not a prefix: the full reply');
+    assert.equal(json.usage.completion_tokens, Math.ceil(GREETING.length / 4));
+  });
+
+  test('stream: role chunk, the rest in content chunks, finish, usage on the rest, [DONE]; stream_cut still cuts', async () => {
+    const body = prefilled('Hello! I am the', { stream: true, stream_options: { include_usage: true } });
+    const { text, error } = await readBody(await post('/v1/chat/completions', body));
+    assert.equal(error, null);
+    const data = sseData(text);
+    assert.equal(data.at(-1), '[DONE]');
+    const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
+    assert.deepEqual(chunks[0].choices[0].delta, { role: 'assistant', content: '' });
+    assert.deepEqual(chunks.at(-2).choices[0].delta, {});
+    assert.equal(chunks.at(-2).choices[0].finish_reason, 'stop');
+    assert.equal(chunks.slice(1, -2).map((c) => c.choices[0].delta.content).join(''), REST);
+    assert.equal(chunks.at(-1).usage.completion_tokens, Math.ceil(REST.length / 4));
+
+    await addFault({ fault: 'stream_cut', afterChunks: 2, count: 1 });
+    const cut = await readBody(await post('/v1/chat/completions', body));
+    assert.ok(cut.error, 'the connection is reset');
+    const two = sseData(cut.text).map((d) => JSON.parse(d));
+    assert.equal(two.length, 2);
+    assert.ok(REST.startsWith(two[1].choices[0].delta.content));
+  });
+});
+
 describe('embeddings', () => {
   test('float and base64 encodings carry the same deterministic vectors', async () => {
     const input = ['alpha', 'beta'];

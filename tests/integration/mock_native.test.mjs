@@ -75,6 +75,11 @@ async function readBody(res) {
 
 const tokens = (chars) => Math.ceil(chars / 4);
 
+// Assistant prefill (docs/MOCK.md): the greeting a user's "hello" gets, and what follows PREFILL.
+const GREETING = 'Hello! I am the anygpt mock provider. How can I help you today?';
+const PREFILL = 'Hello! I am the';
+const REST = ' anygpt mock provider. How can I help you today?';
+
 // ------------------------------------------------------------------------------------------
 // Anthropic
 
@@ -363,6 +368,52 @@ describe('anthropic /v1/messages', () => {
     await assert.rejects(post('/v1/messages', claudeBody(), ANTHROPIC_HEADERS), 'non-stream stream_cut resets');
   });
 
+  test('assistant prefill: the answer continues a final assistant turn; trailing whitespace is 400', async () => {
+    const prefilled = (assistant, extra = {}) => claudeBody({
+      messages: [{ role: 'user', content: 'hello' }, { role: 'assistant', content: assistant }],
+      ...extra,
+    });
+    let r = await anthropic(prefilled(PREFILL, { tools: [WEATHER_TOOL] }));
+    assert.equal(r.res.status, 200, r.text);
+    assert.deepEqual(r.json.content, [{ type: 'text', text: REST }], 'the rest, and no tool call');
+    assert.equal(r.json.stop_reason, 'end_turn');
+    assert.equal(r.json.usage.input_tokens, tokens('You are terse.'.length + 'hello'.length + PREFILL.length));
+    assert.equal(r.json.usage.output_tokens, tokens(REST.length));
+    r = await anthropic(claudeBody({
+      messages: [
+        { role: 'user', content: 'hello' },
+        { role: 'assistant', content: [{ type: 'text', text: 'Hello!' }, { type: 'text', text: ' I am' }] },
+        { role: 'assistant', content: ' the' },
+      ],
+    }));
+    assert.equal(r.json.content[0].text, REST, 'the final turn\'s text, concatenated as it is');
+    r = await anthropic(prefilled('Goodbye'));
+    assert.equal(r.json.content[0].text, GREETING, 'not a prefix: the full reply');
+    assert.equal(r.json.usage.output_tokens, tokens(GREETING.length));
+
+    for (const bad of ['Hello! I am ', [{ type: 'text', text: 'Hello!\n' }]]) {
+      r = await anthropic(prefilled(bad));
+      await expectAnthropicError(r, 400, 'invalid_request_error');
+      assert.equal(r.json.error.message, 'messages: final assistant content cannot end with trailing whitespace');
+    }
+
+    const res = await post('/v1/messages', prefilled(PREFILL, { stream: true }), ANTHROPIC_HEADERS);
+    const events = anthropicEvents((await readBody(res)).text);
+    const names = events.map((e) => e.event);
+    const deltas = names.filter((n) => n === 'content_block_delta').length;
+    assert.deepEqual(names, [
+      'message_start', 'content_block_start', 'ping',
+      ...Array(deltas).fill('content_block_delta'),
+      'content_block_stop', 'message_delta', 'message_stop',
+    ]);
+    const data = events.map((e) => JSON.parse(e.data));
+    assert.equal(data.filter((d) => d.type === 'content_block_delta').map((d) => d.delta.text).join(''), REST);
+    assert.deepEqual(data.at(-2).usage, { output_tokens: tokens(REST.length) });
+
+    await addFault({ fault: 'status', status: 529, model: 'claude-mock', count: 1 });
+    await expectAnthropicError(await anthropic(prefilled(PREFILL)), 529, 'overloaded_error');
+  });
+
   test('the official Anthropic SDK reads the answer and the stream', async () => {
     // The SDK authenticates with `Authorization: Bearer` by default; the mock wants x-api-key,
     // which is what anygpt sends.
@@ -597,6 +648,33 @@ describe('gemini /v1beta/models/{model}:*', () => {
     assert.equal(geminiEvents(body.text).length, 2);
   });
 
+  test('assistant prefill: a final model turn is continued, streamed and not', async () => {
+    const prefilled = (model) => geminiBody({
+      contents: [{ role: 'user', parts: [{ text: 'hello' }] }, { role: 'model', parts: model.map((text) => ({ text })) }],
+    });
+    let r = await gemini('gemini-mock', 'generateContent', prefilled([PREFILL]));
+    assert.equal(r.res.status, 200, r.text);
+    assert.deepEqual(r.json.candidates[0].content.parts, [{ text: REST }]);
+    assert.equal(r.json.candidates[0].finishReason, 'STOP');
+    const input = tokens('You are terse.'.length + 'hello'.length + PREFILL.length);
+    assert.deepEqual(r.json.usageMetadata, {
+      promptTokenCount: input,
+      candidatesTokenCount: tokens(REST.length),
+      totalTokenCount: input + tokens(REST.length),
+    });
+    r = await gemini('gemini-mock', 'generateContent', prefilled(['Hello! I', ' am the']));
+    assert.deepEqual(r.json.candidates[0].content.parts, [{ text: REST }], 'text parts concatenated as they are');
+    r = await gemini('gemini-mock', 'generateContent', prefilled(['Goodbye']));
+    assert.deepEqual(r.json.candidates[0].content.parts, [{ text: GREETING }], 'not a prefix: the full reply');
+    assert.equal(r.json.usageMetadata.candidatesTokenCount, tokens(GREETING.length));
+
+    const res = await post('/v1beta/models/gemini-mock:streamGenerateContent?alt=sse', prefilled([PREFILL]), GEMINI_HEADERS);
+    const events = geminiEvents((await readBody(res)).text).map((d) => JSON.parse(d));
+    assert.equal(events.map((e) => e.candidates[0].content.parts[0].text).join(''), REST);
+    events.forEach((e, i) => assert.equal('finishReason' in e.candidates[0], i === events.length - 1));
+    assert.equal(events.at(-1).usageMetadata.candidatesTokenCount, tokens(REST.length));
+  });
+
   test('the official @google/genai SDK reads the answer, the stream and embeddings', async () => {
     const ai = new GoogleGenAI({ apiKey: 'AIza-sdk', httpOptions: { baseUrl: base } });
     const res = await ai.models.generateContent({ model: 'gemini-mock', contents: 'hello', config: { systemInstruction: 'Be nice.' } });
@@ -752,6 +830,28 @@ describe('ollama /api/chat and /api/embed', () => {
     await addFault({ fault: 'malformed_chunk', count: 1 });
     body = await readBody(await post('/api/chat', ollamaBody()));
     assert.equal(ndjson(body.text)[0], '{this is not json');
+  });
+
+  test('assistant prefill: a final assistant message is continued, streamed and not', async () => {
+    const prefilled = (assistant, extra = {}) => ollamaBody({
+      messages: [{ role: 'user', content: 'hello' }, { role: 'assistant', content: assistant }],
+      ...extra,
+    });
+    let r = await postJson('/api/chat', prefilled(PREFILL, { stream: false }));
+    assert.equal(r.res.status, 200, r.text);
+    assert.deepEqual(r.json.message, { role: 'assistant', content: REST });
+    assert.equal(r.json.done_reason, 'stop');
+    assert.equal(r.json.prompt_eval_count, tokens('hello'.length + PREFILL.length));
+    assert.equal(r.json.eval_count, tokens(REST.length));
+    r = await postJson('/api/chat', prefilled('Goodbye', { stream: false }));
+    assert.equal(r.json.message.content, GREETING, 'not a prefix: the full reply');
+    assert.equal(r.json.eval_count, tokens(GREETING.length));
+
+    const lines = ndjson((await readBody(await post('/api/chat', prefilled(PREFILL)))).text).map((l) => JSON.parse(l));
+    assert.equal(lines.slice(0, -1).map((l) => l.message.content).join(''), REST);
+    assert.ok(lines.slice(0, -1).every((l) => l.done === false));
+    assert.equal(lines.at(-1).done, true);
+    assert.equal(lines.at(-1).eval_count, tokens(REST.length));
   });
 
   test('the official ollama SDK reads the answer and the stream', async () => {
