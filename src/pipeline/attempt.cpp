@@ -11,6 +11,7 @@
 #include "formats/openai/openai.hpp"
 #include "formats/openai/stream_inspect.hpp"
 #include "formats/openai/upload_codec.hpp"
+#include "pipeline/continuation.hpp"
 #include "pipeline/stream_relay.hpp"
 #include "pipeline/uploads.hpp"
 #include "providers/registry.hpp"
@@ -247,7 +248,8 @@ std::optional<core::Usage> relayed_usage(const AttemptContext& a, std::string_vi
 }  // namespace
 
 bool same_protocol(const Job& job, const routing::Candidate& c) {
-  return c.provider->codec && job.protocol.name == config::protocol_name(c.provider->provider.protocol);
+  return !job.continuing && c.provider->codec &&
+         job.protocol.name == config::protocol_name(c.provider->provider.protocol);
 }
 
 boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptContext& a) {
@@ -474,6 +476,13 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
       co_return rep;
     }
     judge_status(a, rep, stream.status(), stream.retry_after(), *all);
+    if (a.seam && a.seam->active) {  // a continuation's refusal is never the client's answer
+      if (rep.verdict.next == routing::Next::kRelay || rep.verdict.next == routing::Next::kDone) {
+        rep.verdict.next = routing::Next::kFailOver;
+        if (rep.verdict.outcome == routing::Outcome::kSuccess) rep.obs.outcome = routing::Outcome::kFailure;
+      }
+      co_return rep;
+    }
     if (rep.verdict.next == routing::Next::kRelay) {
       rep.answered = true;
       co_await relay_client_error(ex, a.job.protocol, a.c.provider->codec, stream.status(), stream.content_type(), *all,
@@ -489,9 +498,15 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
     co_await relay_binary(ex, a, rep, stream, start);
     co_return rep;
   }
-  std::unique_ptr<formats::StreamEncoder> encoder;
+  // A continuation goes on with the client's encoder, mid-message; else the stream gets its own.
+  const bool resuming = a.seam && a.seam->active;
+  std::unique_ptr<formats::StreamEncoder> own_encoder;
+  formats::StreamEncoder* encoder = resuming ? a.seam->encoder.get() : nullptr;
   const bool raw = relays_bytes(a);
-  if (!raw || upstream) encoder = a.job.codec.stream(answer_context(a, ex));
+  if (!encoder && (!raw || upstream)) {
+    own_encoder = a.job.codec.stream(answer_context(a, ex));
+    encoder = own_encoder.get();
+  }
   std::unique_ptr<formats::StreamDecoder> decoder;
   std::unique_ptr<formats::StreamWatcher> watcher;
   if (upstream && raw) watcher = upstream->stream_watcher(upstream_call(a));
@@ -500,15 +515,29 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
   if (a.caller.key->is_admin()) headers.emplace_back("x-anygpt-provider", a.c.provider->provider.id);
   RelayTarget target;
   target.include_usage = a.job.canon.include_usage;
-  target.encoder = encoder.get();
+  target.encoder = encoder;
   target.decoder = decoder.get();
   target.watcher = watcher.get();
   target.started = a.job.started;
   target.content_type = encoder ? encoder->content_type() : std::string_view("text/event-stream");
   target.headers = &headers;
   target.first_token = &first_token;
+  target.may_cut = a.seam && continuable(a.job);
+  if (resuming) target.seam = a.seam;
   auto end = co_await relay_events(ex, stream, target, a.c.provider->provider.id);
   if (watcher) remember_stored(a, watcher->stored_id());
+  if (end.kind == StreamEnd::Kind::kCut) {  // the client's stream stays open for a continuation
+    const std::int64_t part =
+        end.usage.present ? end.usage.completion_tokens : oai::estimate_tokens(end.delivered_chars);
+    account(a.caller, end.usage.present ? end.usage.total_tokens : part);
+    add_cut(*a.seam, std::move(end.text), part, end.error, std::move(own_encoder));
+    record_failure(a.gw, ex, a.caller, end.error, 200);
+    rep.verdict = routing::Verdict{};
+    rep.obs.outcome = routing::Outcome::kFailure;
+    rep.obs.total_ms = ms_between(start, Clock::now());
+    a.last = end.error;
+    co_return rep;
+  }
   if (end.kind == StreamEnd::Kind::kNotStarted) {  // nothing was sent: fail over as before the headers
     rep.verdict = routing::Verdict{};
     rep.obs.outcome = routing::Outcome::kFailure;

@@ -17,6 +17,7 @@ namespace anygpt::pipeline {
 
 using routing::Clock;
 struct Upload;
+struct Seam;
 
 // A decoded request on its way upstream, shared by its attempts. Owned by dispatch().
 // (Has a constructor, not aggregate init: GCC 12 double-destroys members of aggregates
@@ -43,6 +44,9 @@ struct Job {
   // An upload route's body (Codec::takes_form): sent from its spool; `object` is then its fields.
   const Upload* upload = nullptr;
   AnswerSink* sink = nullptr;  // the route's, given the answer before the client gets it
+  // The request continues a cut stream (pipeline/continuation): `object` ends with the prefill,
+  // and no candidate gets the client's own bytes.
+  bool continuing = false;
 };
 
 // What one attempt came to. `answered`: the client got its answer (or left); otherwise the
@@ -67,15 +71,20 @@ struct AttemptContext {
   core::Error& last;
   bool has_next_model = false;             // a later model of the fallback chain can still be tried
   upstream::BodySource* source = nullptr;  // the body, when it is not `body` (an upload)
+  Seam* seam = nullptr;                    // the request's; active: this attempt continues a cut stream
 };
 
 // True when the candidate speaks the client's own protocol natively: the client's request goes
-// upstream as it is (the model renamed if needed) and the answer comes back untouched.
+// upstream as it is (the model renamed if needed) and the answer comes back untouched. Never for
+// a continuation (its request is the canonical one plus the prefill).
 bool same_protocol(const Job& job, const routing::Candidate& c);
 
 boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptContext& a);
 // The client probe armed here stays armed for the whole relay: a client that leaves aborts the
-// upstream read even while the upstream is silent.
+// upstream read even while the upstream is silent. A stream cut after content (when the request
+// is continuable) is left open and recorded in a.seam: not answered, the caller fails over with
+// the job rewritten by prefill(). An attempt with an active seam never answers on its own: its
+// failures (a 4xx included) fail over, and the client's error stays the seam's.
 boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptContext& a);
 
 std::int64_t wall_ms();

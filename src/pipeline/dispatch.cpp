@@ -10,6 +10,7 @@
 #include "core/log.hpp"
 #include "formats/openai/capabilities.hpp"
 #include "pipeline/attempt.hpp"
+#include "pipeline/continuation.hpp"
 #include "pipeline/image_inlining.hpp"
 #include "pipeline/uploads.hpp"
 #include "routing/plan.hpp"
@@ -262,6 +263,7 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
   bool out_of_budget = false;
   std::optional<core::Error> inexpressible;  // a candidate whose protocol cannot express the request
   core::Error last = make_error(ErrorKind::kUpstreamUnavailable, "No provider could serve the request");
+  Seam seam;  // active once a stream was cut after content: the rest of the chain continues it
 
   auto usable = [&](std::string_view m) { return m == model || capability_gap(catalog->rule(m), required).empty(); };
   for (std::size_t at = 0; at < chain.size(); ++at) {
@@ -283,6 +285,7 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
     for (auto e : order) {
       if (out_of_budget || too_long) break;
       const auto& c = cands[index[e]];
+      if (seam.active && !accepts_prefill(*catalog, m, c)) continue;
       auto body = build_body(gw, job, c, gw.config.anthropic_default_max_tokens);
       if (!body) {
         inexpressible = body.error();
@@ -300,6 +303,8 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
         ++attempt_no;
         AttemptContext actx{gw, client, caller, job, c, m, body->view, deadline, retried, last, has_next_model};
         actx.source = body->source.get();
+        actx.seam = &seam;
+        const int cuts = seam.cuts;
         auto t0 = Clock::now();
         AttemptReport rep;
         if (job.canon.stream || job.canon.op == formats::Operation::kSpeech)
@@ -311,6 +316,10 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
         log_attempt(ex, c, m, attempt_no, rep.obs.outcome, rep.answered ? "answered" : last.message,
                     ms_between(t0, Clock::now()));
         if (rep.answered) co_return;
+        if (seam.cuts != cuts) {  // cut mid-answer: the next candidate continues it, never this one
+          prefill(job, seam);
+          break;
+        }
         if (rep.verdict.next == routing::Next::kNextModel) {
           too_long = true;
           break;
@@ -325,6 +334,7 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
     }
     if (too_long) prefer_larger_windows(*catalog, chain, at);
   }
+  if (seam.active) co_return co_await end_cut(ex, seam);  // nothing continued it: the first failure
   if (!any_capable)
     co_return co_await reply_error(
         ex,

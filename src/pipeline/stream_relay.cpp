@@ -8,6 +8,7 @@
 #include "formats/openai/openai.hpp"
 #include "formats/openai/stream_inspect.hpp"
 #include "pipeline/attempt.hpp"
+#include "pipeline/continuation.hpp"
 
 namespace anygpt::pipeline {
 namespace json = boost::json;
@@ -16,10 +17,21 @@ using Kind = oai::EventInfo::Kind;
 
 namespace {
 
+// The chunk with `billed` more completion (and total) tokens in its usage: what the client is
+// shown when earlier parts of its answer were billed already.
+void add_billed(json::object& chunk, std::int64_t billed) {
+  auto* usage = chunk.if_contains("usage");
+  if (!usage || !usage->is_object()) return;
+  for (const char* key : {"completion_tokens", "total_tokens"}) {
+    auto& v = usage->get_object()[key];
+    v = (v.is_int64() ? v.get_int64() : v.is_uint64() ? static_cast<std::int64_t>(v.get_uint64()) : 0) + billed;
+  }
+}
+
 // Per-stream state of relay_events. (A constructor, not aggregate init: it lives in a
 // coroutine frame, where GCC 12 double-destroys brace-initialised aggregates.)
 struct Relay {
-  Relay(RelayTarget t, std::string_view provider) : target(t), provider_id(provider) {}
+  Relay(RelayTarget t, std::string_view provider) : target(t), provider_id(provider), committed(t.seam != nullptr) {}
 
   RelayTarget target;
   std::string_view provider_id;
@@ -27,6 +39,8 @@ struct Relay {
   bool done_seen = false;
   bool content_seen = false;         // a content event came: the response may be committed
   bool committed = false;            // the client has the head
+  bool tool_call = false;            // a tool call went by (a cut inside it cannot be continued)
+  bool finished = false;             // a finish reason went by
   std::string pending;               // what was held back before the commit
   std::vector<json::object> chunks;  // a native upstream's decoded chunks of one read
 
@@ -36,27 +50,76 @@ struct Relay {
         std::chrono::duration_cast<std::chrono::nanoseconds>(routing::Clock::now() - target.started).count()};
   }
 
-  // The chunk as-is for OpenAI clients. Only usage chunks are parsed.
-  void pass_through(std::string_view ev, const oai::EventInfo& seen, std::string& out) {
-    if (seen.has_usage) {
-      if (auto data = oai::event_data(ev)) {
-        json::error_code ec;
-        auto v = json::parse(*data, ec);
-        if (!ec && v.is_object()) {
-          auto u = oai::usage_from(v.as_object());
-          if (u.present) end.usage = u;
-          const auto* choices = v.as_object().if_contains("choices");
-          bool usage_only = u.present && choices && choices->is_array() && choices->as_array().empty();
-          if (usage_only && !target.include_usage) return;
-        }
-      }
+  // Nothing of this stream reached the client yet (for a continuation: nothing since the seam).
+  bool unsent() const { return target.seam ? !content_seen : !committed; }
+
+  // A break now can be continued by prefill: text went to the client, and it is not inside a
+  // tool call or past the finish.
+  bool can_cut() const {
+    if (!target.may_cut || target.watcher || tool_call || finished || !content_seen) return false;
+    const std::size_t before = target.seam ? target.seam->text.size() : 0;
+    if (before + end.text.size() > kMaxPrefillBytes) return false;
+    return before > 0 || end.text.find_first_not_of(" \t\r\n") != std::string::npos;
+  }
+
+  // The first content after a seam starts without the overlap; usage counts what was billed before.
+  bool reshapes(bool first_content, bool has_usage) const {
+    return target.seam && ((first_content && !target.seam->overlap.empty()) || (has_usage && target.seam->billed > 0));
+  }
+  void reshape(json::object& chunk, bool first_content, std::size_t text_from) {
+    if (first_content) end.text.erase(text_from, formats::common::drop_leading(chunk, target.seam->overlap));
+    add_billed(chunk, target.seam->billed);
+  }
+
+  // The chunk as-is for OpenAI clients. Only usage chunks (and a continuation's first content)
+  // are parsed.
+  void pass_through(std::string_view ev, const oai::EventInfo& seen, bool first_content, std::size_t text_from,
+                    std::string& out) {
+    if (!seen.has_usage && !reshapes(first_content, false)) {
+      out.append(ev.data(), ev.size());
+      out += "\n\n";
+      return;
     }
-    out.append(ev.data(), ev.size());
+    auto data = oai::event_data(ev);
+    json::error_code ec;
+    auto v = data ? json::parse(*data, ec) : json::value();
+    if (!data || ec || !v.is_object()) {
+      out.append(ev.data(), ev.size());
+      out += "\n\n";
+      return;
+    }
+    auto& chunk = v.as_object();
+    auto u = oai::usage_from(chunk);
+    if (u.present) end.usage = u;
+    const auto* choices = chunk.if_contains("choices");
+    bool usage_only = u.present && choices && choices->is_array() && choices->as_array().empty();
+    if (usage_only && !target.include_usage) return;
+    if (!reshapes(first_content, u.present)) {
+      out.append(ev.data(), ev.size());
+      out += "\n\n";
+      return;
+    }
+    reshape(chunk, first_content, text_from);
+    out += "data: ";
+    out += json::serialize(chunk);
     out += "\n\n";
   }
 
+  // A canonical chunk to the encoder, reshaped after a seam.
+  void encode(const json::object& chunk, bool first_content, std::size_t text_from, std::string& out) {
+    const bool has_usage = chunk.contains("usage") && chunk.at("usage").is_object();
+    if (!reshapes(first_content, has_usage)) {
+      target.encoder->chunk(chunk, now(), out);
+      return;
+    }
+    json::object own(chunk, json::storage_ptr{});
+    reshape(own, first_content, text_from);
+    target.encoder->chunk(own, now(), out);
+  }
+
   // The chunk through the encoder. False when it was an in-band error event (the stream broke).
-  bool translate(std::string_view ev, const oai::EventInfo& seen, std::string& out) {
+  bool translate(std::string_view ev, const oai::EventInfo& seen, bool first_content, std::size_t text_from,
+                 std::string& out) {
     std::string_view data;
     std::string joined;
     if (seen.kind != Kind::kChunk || !oai::event_payload(ev, data, joined)) return true;
@@ -79,7 +142,7 @@ struct Relay {
       auto u = oai::usage_from(chunk);
       if (u.present) end.usage = u;
     }
-    target.encoder->chunk(chunk, now(), out);
+    encode(chunk, first_content, text_from, out);
     return true;
   }
 
@@ -90,10 +153,17 @@ struct Relay {
     auto err = target.decoder->feed(bytes, chunks);
     for (const auto& chunk : chunks) {
       end.delivered_chars += formats::common::delivered_chars(chunk);
-      content_seen = content_seen || formats::common::is_content_chunk(chunk);
+      const bool content = formats::common::is_content_chunk(chunk);
+      const bool first_content = content && !content_seen;
+      content_seen = content_seen || content;
+      if (target.seam && !content_seen) continue;  // the continuation's role chunk: the client has its head
+      const auto text_from = end.text.size();
+      auto marks = formats::common::append_delta_text(chunk, end.text);
+      tool_call = tool_call || marks.tool_call;
+      finished = finished || marks.finish;
       auto u = oai::usage_from(chunk);
       if (u.present) end.usage = u;
-      target.encoder->chunk(chunk, now(), out);
+      encode(chunk, first_content, text_from, out);
     }
     return !err || upstream_failed(std::move(*err));
   }
@@ -124,10 +194,11 @@ struct Relay {
   }
 
   // The complete OpenAI SSE events buffered in `splitter`, passed through or translated. False
-  // when a translated stream carried an in-band error (the error event is in `out`).
+  // when a translated stream carried an in-band error (end.error set).
   bool split(oai::SseSplitter& splitter, std::string& out) {
     while (auto ev = splitter.next_event()) {
-      auto seen = oai::inspect_event(*ev);
+      const auto text_from = end.text.size();
+      auto seen = oai::inspect_event(*ev, &end.text);
       if (seen.kind == Kind::kMalformed) {
         core::log(core::LogLevel::kWarn, "skipped a malformed stream chunk from provider '" + std::string(provider_id) +
                                              "' (" + std::to_string(ev->size()) + " bytes)");
@@ -135,23 +206,31 @@ struct Relay {
       }
       if (seen.kind == Kind::kDone) done_seen = true;
       end.delivered_chars += seen.delivered_chars;
+      const bool first_content = seen.content && !content_seen;
       content_seen = content_seen || seen.content;
-      if (!target.encoder) {
-        pass_through(*ev, seen, out);
-      } else if (!translate(*ev, seen, out)) {
-        out += broken_event(end.error);
+      tool_call = tool_call || seen.tool_call;
+      finished = finished || seen.finish;
+      if (target.seam && !content_seen) continue;  // the continuation's role chunk: the client has its head
+      if (!target.encoder)
+        pass_through(*ev, seen, first_content, text_from, out);
+      else if (!translate(*ev, seen, first_content, text_from, out))
         return false;
-      }
     }
     return true;
   }
 
-  // The usage to report at a clean end: the provider's, else an estimate of what was delivered.
+  // The usage to report at a clean end: the provider's, else an estimate of what was delivered;
+  // plus what was billed before a seam.
   core::Usage final_usage() const {
-    if (end.usage.present) return end.usage;
-    core::Usage u;
-    u.completion_tokens = oai::estimate_tokens(end.delivered_chars);
-    u.total_tokens = u.completion_tokens;
+    core::Usage u = end.usage;
+    if (!u.present) {
+      u.completion_tokens = oai::estimate_tokens(end.delivered_chars);
+      u.total_tokens = u.completion_tokens;
+    }
+    if (target.seam) {
+      u.completion_tokens += target.seam->billed;
+      u.total_tokens += target.seam->billed;
+    }
     return u;
   }
 
@@ -167,6 +246,13 @@ struct Relay {
     end.error.provider = std::string(provider_id);
     return event;
   }
+
+  // Leaves the stream open for a continuation.
+  void cut(core::Error err) {
+    end.kind = StreamEnd::Kind::kCut;
+    end.error = std::move(err);
+    end.error.provider = std::string(provider_id);
+  }
 };
 
 }  // namespace
@@ -176,11 +262,11 @@ namespace {
 // Sends `out` (empties it). Before the commit it is held back until a content event came, or
 // `force`; then the head and everything held back go first. False when the client is gone.
 boost::asio::awaitable<bool> deliver(server::Exchange& ex, Relay& relay, std::string& out, bool force) {
+  if (relay.content_seen && relay.target.first_token) relay.target.first_token->disarm();
   if (!relay.committed) {
     relay.pending += out;
     out.clear();
     if (!relay.content_seen && !force) co_return true;
-    if (relay.target.first_token) relay.target.first_token->disarm();
     server::Headers headers;
     if (relay.target.headers) headers = *relay.target.headers;
     relay.committed = true;
@@ -210,9 +296,13 @@ boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::S
       }
       auto err = piece.error();
       err.message = "Provider '" + std::string(provider_id) + "' stream failed after it started: " + err.message;
-      if (!relay.committed) {
+      if (relay.unsent()) {
         relay.end.kind = StreamEnd::Kind::kNotStarted;
         relay.end.error = std::move(err);
+        co_return relay.result();
+      }
+      if (relay.can_cut()) {
+        relay.cut(std::move(err));
         co_return relay.result();
       }
       out = relay.broken_event(std::move(err));
@@ -223,33 +313,36 @@ boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::S
     if (!relay.end.first_event) relay.end.first_event = routing::Clock::now();
     bool broken = false;
     if (target.decoder || target.watcher) {
-      const bool ok = target.watcher ? relay.watch(*piece, out) : relay.decode(*piece, out);
-      if (!ok) {
-        out += relay.broken_event(relay.end.error);
-        broken = true;
-      }
+      broken = !(target.watcher ? relay.watch(*piece, out) : relay.decode(*piece, out));
     } else {
       splitter.append(*piece);
       broken = !relay.split(splitter, out);
     }
-    if (broken && !relay.committed && !relay.content_seen) {  // an in-band error before any content
+    if (broken && relay.unsent() && !relay.content_seen) {  // an in-band error before any content
       relay.end.kind = StreamEnd::Kind::kNotStarted;
       co_return relay.result();
     }
+    const bool cut = broken && relay.can_cut();
+    if (broken && !cut) out += relay.broken_event(relay.end.error);
     const bool written = co_await deliver(ex, relay, out, broken);
     if (!written) {
       relay.end.kind = StreamEnd::Kind::kClientGone;
       co_return relay.result();
     }
+    if (cut) relay.cut(relay.end.error);
     if (broken) co_return relay.result();
   }
   const bool ended = target.watcher ? target.watcher->complete() : !target.decoder || target.decoder->complete();
   if (!ended) {
     auto err = core::make_error(core::ErrorKind::kUpstreamError,
                                 "Provider '" + std::string(provider_id) + "' stream ended before its end signal");
-    if (!relay.committed && !relay.content_seen) {
+    if (relay.unsent() && !relay.content_seen) {
       relay.end.kind = StreamEnd::Kind::kNotStarted;
       relay.end.error = std::move(err);
+      co_return relay.result();
+    }
+    if (relay.can_cut()) {  // (everything read was delivered in the loop)
+      relay.cut(std::move(err));
       co_return relay.result();
     }
     out += relay.broken_event(std::move(err));

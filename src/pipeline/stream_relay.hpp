@@ -19,12 +19,18 @@ namespace anygpt::pipeline {
 struct StreamEnd {
   // kNotStarted: the upstream failed (or was cut off by the first-token deadline) before its
   // first content event; nothing reached the client, so the caller may still fail over.
-  enum class Kind { kComplete, kBroken, kClientGone, kNotStarted } kind = Kind::kComplete;
+  // kCut (only when RelayTarget::may_cut): the upstream broke after text reached the client, in a
+  // way a prefill can continue (no tool call, no finish, text that is not only whitespace);
+  // nothing was written for the break, the client's stream is left open mid-answer.
+  enum class Kind { kComplete, kBroken, kClientGone, kNotStarted, kCut } kind = Kind::kComplete;
   core::Usage usage;                // as reported by the provider (present=false when not)
   std::size_t delivered_chars = 0;  // text the client received, for billing without usage
+  std::string text;                 // the delta content the client received (not for a watched stream)
   std::optional<routing::Clock::time_point> first_event;
-  core::Error error;  // kBroken: what broke it
+  core::Error error;  // kBroken, kCut, kNotStarted: what broke it
 };
+
+struct Seam;
 
 // Where the events come from and go. decoder == nullptr: the upstream speaks OpenAI SSE;
 // otherwise its own protocol, which the decoder turns into canonical chunks (its end signal
@@ -37,6 +43,10 @@ struct StreamEnd {
 // The client's response is committed (status 200, `content_type`, `headers`, then what was held
 // back) only at the first content event: text, a tool call or a finish, not a role-only chunk
 // (or at a clean end without any). `first_token` (optional) is disarmed then.
+// `seam` (optional): this stream continues one that was cut (pipeline/continuation): the client
+// already has the head and seam->text, so events before the first content (the role chunk) are
+// dropped, the first content loses the seam's overlap, and the usage the client is shown (the
+// usage chunk, the encoder's finish) adds seam->billed completion tokens. REQUIRES: no watcher.
 struct RelayTarget {
   bool include_usage = false;
   formats::StreamEncoder* encoder = nullptr;
@@ -46,6 +56,8 @@ struct RelayTarget {
   std::string_view content_type;
   const server::Headers* headers = nullptr;
   core::Watch* first_token = nullptr;
+  bool may_cut = false;  // a break after content may end as kCut (the caller continues the answer)
+  const Seam* seam = nullptr;
 };
 
 // Malformed chunks are dropped (logged); a cut or stalled upstream, or an in-band error event

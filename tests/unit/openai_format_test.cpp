@@ -141,5 +141,21 @@ TEST(InspectEvent, FindsTopLevelUsageAndToolArguments) {
   EXPECT_EQ(estimate_tokens(0), 0);
 }
 
+TEST(InspectEvent, CapturesDeltaContentAndFlagsToolCallsAndFinishes) {
+  std::string text = "so far: ";
+  auto e = inspect_event(R"(data: {"choices":[{"delta":{"content":"a\"b\u00e9"},"logprobs":{"content":[]}}]})", &text);
+  EXPECT_EQ(text, "so far: a\"b\xc3\xa9") << "decoded, appended";
+  EXPECT_FALSE(e.tool_call);
+  EXPECT_FALSE(e.finish);
+  auto tool = inspect_event(R"(data: {"choices":[{"delta":{"tool_calls":[{"index":0}]}}]})", &text);
+  EXPECT_TRUE(tool.tool_call);
+  auto none = inspect_event(R"(data: {"choices":[{"delta":{"tool_calls":null},"finish_reason":null}]})", &text);
+  EXPECT_FALSE(none.tool_call);
+  EXPECT_FALSE(none.finish);
+  EXPECT_TRUE(inspect_event(R"(data: {"choices":[{"delta":{},"finish_reason":"stop"}]})", &text).finish);
+  inspect_event(R"(data: {"choices":[{"delta":{"content":"lost"}}] trailing)", &text);
+  EXPECT_EQ(text, "so far: a\"b\xc3\xa9") << "a malformed event captures nothing";
+}
+
 }  // namespace
 }  // namespace anygpt::formats::openai

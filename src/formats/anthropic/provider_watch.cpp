@@ -13,7 +13,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::array<std::string_view, 3> kTextKeys{"text", "partial_json", "thinking"};
-const common::EventScanSpec kContentScan{kTextKeys, {}, {}, {}, {}};
+const common::EventScanSpec kContentScan{kTextKeys, {}, {}, {}, {}, {}, {}};
 
 // The events that carry only content: one SAX pass each (validity and text). Anything else
 // (message_start/delta/stop, error, events without an "event:" line or of a newer kind) is

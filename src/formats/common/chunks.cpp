@@ -52,6 +52,38 @@ bool is_content_chunk(const json::object& chunk) {
   return calls || field(*c, "finish_reason");
 }
 
+DeltaMarks append_delta_text(const json::object& chunk, std::string& text) {
+  DeltaMarks marks;
+  const auto* choices = chunk.if_contains("choices");
+  if (!choices || !choices->is_array()) return marks;
+  bool first = true;
+  for (const auto& c : choices->get_array()) {
+    if (!c.is_object()) continue;
+    const auto& choice = c.get_object();
+    marks.finish = marks.finish || field(choice, "finish_reason");
+    const auto* delta = choice.if_contains("delta");
+    if (!delta || !delta->is_object()) continue;
+    marks.tool_call = marks.tool_call || field(delta->get_object(), "tool_calls");
+    if (first) text += str(delta->get_object(), "content");
+    first = false;
+  }
+  return marks;
+}
+
+std::size_t drop_leading(json::object& chunk, std::string_view overlap) {
+  auto* choices = chunk.if_contains("choices");
+  if (!choices || !choices->is_array() || choices->get_array().empty()) return 0;
+  auto* choice = choices->get_array()[0].if_object();
+  auto* delta = choice ? choice->if_contains("delta") : nullptr;
+  auto* content = delta && delta->is_object() ? delta->get_object().if_contains("content") : nullptr;
+  if (!content || !content->is_string()) return 0;
+  std::string_view text = content->get_string();
+  std::size_t n = 0;
+  while (n < text.size() && n < overlap.size() && text[n] == overlap[n]) ++n;
+  if (n > 0) content->get_string().erase(0, n);
+  return n;
+}
+
 std::size_t delivered_chars(const json::object& chunk) {
   std::size_t n = 0;
   const auto* choices = chunk.if_contains("choices");

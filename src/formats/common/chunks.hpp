@@ -38,6 +38,19 @@ std::size_t delivered_chars(const boost::json::object& chunk);
 // stream to the client (a role-only or empty first chunk does not).
 bool is_content_chunk(const boost::json::object& chunk);
 
+// What one canonical chunk adds to a stream's answer: its choices[0].delta.content is appended to
+// `text`; whether any choice carries a tool call or a finish reason.
+struct DeltaMarks {
+  bool tool_call = false;
+  bool finish = false;
+};
+DeltaMarks append_delta_text(const boost::json::object& chunk, std::string& text);
+
+// Drops from the start of choices[0].delta.content the longest prefix it shares with `overlap`
+// (text a continuation repeats at the seam); returns the bytes dropped. REQUIRES: `chunk` has
+// its own storage (it is modified).
+std::size_t drop_leading(boost::json::object& chunk, std::string_view overlap);
+
 // The tool-call arguments string parsed into an object. An empty string is {}; text that is
 // not a JSON object is kept, as {"_raw": text}, so nothing the model said is lost.
 boost::json::object parse_arguments(std::string_view arguments);

@@ -31,8 +31,11 @@ struct Scan {
   bool mark_value = false;      // the pending value belongs to a mark key
   bool array_value = false;     // the pending value is the counted array
   bool reported_value = false;  // the pending value is the reported member
-  int counting_depth = 0;       // > 0: inside the counted array, whose elements sit at this depth
-  std::string key;              // a key split across parts (rare)
+  bool captured_value = false;  // the pending value belongs to the captured key
+  unsigned flag_value = 0;      // the pending value belongs to these flag keys
+  std::string* capture = nullptr;
+  int counting_depth = 0;  // > 0: inside the counted array, whose elements sit at this depth
+  std::string key;         // a key split across parts (rare)
 
   Scan(const EventScanSpec* s, EventScan* o) : spec(s), out(o) {}
 
@@ -41,9 +44,12 @@ struct Scan {
   void value(bool marks, bool array = false) {
     if (counting_depth > 0 && depth == counting_depth) ++out->array_items;
     if ((mark_value && marks) || (array_value && !array)) out->marked = true;
+    if (marks) out->flags |= flag_value;
     mark_value = false;
     text_value = false;
     reported_value = false;
+    captured_value = false;
+    flag_value = 0;
   }
   bool open(bool array) {
     if (depth == 0) top_is_object = !array;
@@ -88,6 +94,10 @@ struct Scan {
     mark_value = listed(spec->marks, k) || (depth == 1 && listed(spec->top_marks, k));
     array_value = depth == 1 && !spec->counted_array.empty() && k == spec->counted_array;
     reported_value = depth == 1 && !spec->reported_object.empty() && k == spec->reported_object;
+    captured_value = capture && !spec->captured_key.empty() && k == spec->captured_key;
+    flag_value = 0;
+    for (std::size_t i = 0; i < spec->flag_keys.size(); ++i)
+      if (spec->flag_keys[i] == k) flag_value |= 1u << i;
     key.clear();
     return true;
   }
@@ -101,6 +111,7 @@ struct Scan {
   }
   void count(std::string_view s) {
     if (text_value) out->text_chars += code_points(s);
+    if (captured_value) capture->append(s);
   }
   bool on_number_part(std::string_view, json::error_code&) { return true; }
   bool on_int64(std::int64_t n, std::string_view, json::error_code&) { return scalar(n != 0); }
@@ -150,9 +161,10 @@ EventScan EventScanner::take() {
   return scan;
 }
 
-EventScan scan_event(std::string_view data, const EventScanSpec& spec) {
+EventScan scan_event(std::string_view data, const EventScanSpec& spec, std::string* capture) {
   EventScan result;
   json::basic_parser<Scan> parser(scan_options(), &spec, &result);
+  parser.handler().capture = capture;
   json::error_code ec;
   auto used = parser.write_some(false, data.data(), data.size(), ec);
   auto rest = data.substr(std::min(used, data.size()));

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace anygpt::formats::common {
@@ -18,6 +19,8 @@ struct EventScanSpec {
   std::string_view counted_array;               // a top-level array member whose elements are counted
                                                 // (any other value there marks the event)
   std::string_view reported_object;             // a top-level member whose being an object is reported
+  std::string_view captured_key;                // any depth: its string values are appended to the capture
+  std::span<const std::string_view> flag_keys;  // any depth: bit i of `flags` when flag_keys[i] holds a value
 };
 
 struct EventScan {
@@ -26,10 +29,13 @@ struct EventScan {
   std::size_t text_chars = 0;   // code points of text-key string values
   std::size_t array_items = 0;  // elements of the counted array (its last occurrence)
   bool has_reported = false;    // the reported member is there, as an object
+  unsigned flags = 0;           // which flag keys held a value (not null/false/0)
 };
 
 // REQUIRES: `data` is the event's whole JSON text. A false `object` comes with the other fields zero.
-EventScan scan_event(std::string_view data, const EventScanSpec& spec);
+// `capture` (optional) gets the decoded string values of spec.captured_key appended (also when the
+// data turns out not to be an object: the caller then drops what it captured).
+EventScan scan_event(std::string_view data, const EventScanSpec& spec, std::string* capture = nullptr);
 
 // scan_event over a byte stream of JSON values (NDJSON lines, split anywhere): each value is
 // scanned as its bytes arrive, and `done()` says when one is whole. Values are told apart by

@@ -23,7 +23,7 @@ constexpr std::array<std::string_view, 1> kTextKeys{"text"};
 // decoder serialises them), an error.
 constexpr std::array<std::string_view, 4> kMarks{"finishReason", "blockReason", "index", "functionCall"};
 constexpr std::array<std::string_view, 1> kTopMarks{"error"};
-const common::EventScanSpec kScan{kTextKeys, kMarks, kTopMarks, "candidates", "usageMetadata"};
+const common::EventScanSpec kScan{kTextKeys, kMarks, kTopMarks, "candidates", "usageMetadata", {}, {}};
 
 // streamGenerateContent?alt=sse watched for a client that receives it untouched. An ordinary
 // event (at most one candidate, the first, unfinished) gets one SAX pass; the others are parsed

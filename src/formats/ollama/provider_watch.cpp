@@ -18,7 +18,7 @@ using MaybeError = std::optional<core::Error>;
 constexpr std::array<std::string_view, 2> kTextKeys{"content", "thinking"};
 constexpr std::array<std::string_view, 1> kMarks{"tool_calls"};
 constexpr std::array<std::string_view, 2> kTopMarks{"done", "error"};
-const common::EventScanSpec kScan{kTextKeys, kMarks, kTopMarks, {}, {}};
+const common::EventScanSpec kScan{kTextKeys, kMarks, kTopMarks, {}, {}, {}, {}};
 
 // /api/chat NDJSON watched for a client that receives it untouched. Lines are told apart as
 // the decoder does (by where each JSON value ends). A line with text only gets one SAX pass;

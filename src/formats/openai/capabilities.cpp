@@ -9,13 +9,14 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<std::pair<Capability, std::string_view>, 6> kNames = {{
+constexpr std::array<std::pair<Capability, std::string_view>, 7> kNames = {{
     {kText, "text"},
     {kImageInput, "image_input"},
     {kImageOutput, "image_output"},
     {kAudioInput, "audio_input"},
     {kAudioOutput, "audio_output"},
     {kTools, "tools"},
+    {kAssistantPrefill, "assistant_prefill"},
 }};
 
 constexpr std::string_view kImageOutputTag = "[image_output]";

@@ -18,6 +18,9 @@ enum Capability : unsigned {
   kAudioInput = 8,
   kAudioOutput = 16,
   kTools = 32,
+  // Continues a final assistant message (prefill) instead of answering anew: what a stream cut
+  // mid-answer is finished with (never required by a request; see pipeline/continuation).
+  kAssistantPrefill = 64,
 };
 
 // The capabilities a chat request needs beyond plain text (kText is never set: every chat model
@@ -29,7 +32,8 @@ enum Capability : unsigned {
 // Malformed parts of the request are skipped (validation is inspect_chat_request's job).
 unsigned required_capabilities(const boost::json::object& chat_request);
 
-// "text", "image_input", "image_output", "audio_input", "audio_output", "tools"; nullopt otherwise.
+// "text", "image_input", "image_output", "audio_input", "audio_output", "tools",
+// "assistant_prefill"; nullopt otherwise.
 std::optional<Capability> capability_from_name(std::string_view name);
 
 // The names of the bits set in `mask`, comma-separated in enum order ("image_input,tools");

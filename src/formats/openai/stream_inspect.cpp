@@ -14,12 +14,14 @@ constexpr std::array<std::string_view, 5> kTextKeys{"content", "arguments", "ref
                                                     "reasoning_content"};
 // A tool call or a finish reason makes a chunk content even without text.
 constexpr std::array<std::string_view, 2> kContentMarks{"tool_calls", "finish_reason"};
-// Validates, spots top-level "usage":{...}, measures delta text and tells content chunks.
-const common::EventScanSpec kScan{kTextKeys, kContentMarks, {}, {}, "usage"};
+constexpr std::array<std::string_view, 2> kFlags{"tool_calls", "finish_reason"};  // bits 0 and 1
+// Validates, spots top-level "usage":{...}, measures delta text, tells content chunks and captures
+// the content text.
+const common::EventScanSpec kScan{kTextKeys, kContentMarks, {}, {}, "usage", "content", kFlags};
 
 }  // namespace
 
-EventInfo inspect_event(std::string_view event) {
+EventInfo inspect_event(std::string_view event, std::string* text) {
   EventInfo info;
   std::string_view data;
   std::string joined;
@@ -28,8 +30,12 @@ EventInfo inspect_event(std::string_view event) {
     info.kind = EventInfo::Kind::kDone;
     return info;
   }
-  auto scan = common::scan_event(data, kScan);
+  const auto captured_from = text ? text->size() : 0;
+  auto scan = common::scan_event(data, kScan, text);
+  if (!scan.object && text) text->resize(captured_from);
   info.kind = scan.object ? EventInfo::Kind::kChunk : EventInfo::Kind::kMalformed;
+  info.tool_call = (scan.flags & 1u) != 0;
+  info.finish = (scan.flags & 2u) != 0;
   info.has_usage = scan.has_reported;
   info.delivered_chars = scan.text_chars;
   info.content = scan.text_chars > 0 || scan.marked;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace anygpt::formats::openai {
@@ -19,10 +20,13 @@ struct EventInfo {
   bool has_usage = false;           // a top-level "usage" object (not null)
   std::size_t delivered_chars = 0;  // code points of delta text: content, refusal, reasoning, tool arguments
   bool content = false;             // the chunk carries text, a tool call or a finish (not just a role)
+  bool tool_call = false;           // it carries a tool call (or a fragment of one)
+  bool finish = false;              // it carries a finish_reason
 };
 
-// REQUIRES: `event` is one complete event without its terminating blank line.
-EventInfo inspect_event(std::string_view event);
+// REQUIRES: `event` is one complete event without its terminating blank line. `text` (optional)
+// gets the chunk's delta content appended, decoded (only for a valid chunk).
+EventInfo inspect_event(std::string_view event, std::string* text = nullptr);
 
 // Completion tokens for text the client received when the provider reported none:
 // ceil(chars / 4), the usual rule of thumb (the original's estimate too).

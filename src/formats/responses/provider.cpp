@@ -15,7 +15,7 @@ using core::ErrorKind;
 namespace {
 
 constexpr std::array<std::string_view, 1> kTextKeys{"delta"};
-const common::EventScanSpec kContentScan{kTextKeys, {}, {}, {}, {}};
+const common::EventScanSpec kContentScan{kTextKeys, {}, {}, {}, {}, {}, {}};
 
 core::Error upstream_error(std::string message, ErrorKind kind = ErrorKind::kUpstreamError) {
   return core::make_error(kind, std::move(message));

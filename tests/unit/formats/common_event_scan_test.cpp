@@ -13,7 +13,7 @@ namespace {
 constexpr std::array<std::string_view, 2> kText{"text", "content"};
 constexpr std::array<std::string_view, 2> kMarks{"finishReason", "index"};
 constexpr std::array<std::string_view, 1> kTop{"error"};
-const EventScanSpec kSpec{kText, kMarks, kTop, "candidates", "usage"};
+const EventScanSpec kSpec{kText, kMarks, kTop, "candidates", "usage", {}, {}};
 
 TEST(EventScan, CountsTextKeysAtAnyDepthInCodePoints) {
   auto scan = scan_event(R"({"a":{"text":"héllo"},"b":[{"content":"日本"}],"other":"not counted","text":5})", kSpec);
@@ -101,6 +101,20 @@ TEST(SseEventName, TheEventFieldOfAnEvent) {
   EXPECT_EQ(sse_event_name("data: {}\r\nevent:ping\r\n"), "ping");
   EXPECT_EQ(sse_event_name("data: {}"), "");
   EXPECT_EQ(sse_event_name(": comment"), "");
+}
+
+TEST(EventScan, CapturesOneKeysStringsAndFlagsKeysWithValues) {
+  constexpr std::array<std::string_view, 2> flags{"calls", "finish"};
+  const EventScanSpec spec{kText, {}, {}, {}, {}, "content", flags};
+  std::string captured;
+  auto scan = scan_event(R"({"a":{"content":"x\ny"},"content":5,"calls":[1],"finish":null,"b":{"content":"z"}})", spec,
+                         &captured);
+  EXPECT_EQ(captured,
+            "x\ny"
+            "z")
+      << "decoded, every depth, strings only";
+  EXPECT_EQ(scan.flags, 1u) << "calls held a value, finish was null";
+  EXPECT_EQ(scan_event(R"({"finish":"stop"})", spec).flags, 2u) << "no capture asked: flags still work";
 }
 
 }  // namespace
