@@ -198,6 +198,10 @@ const std::vector<Var>& vars() {
       int_var("ROUTING_SPREAD_POINTS", "10",
               "providers within this many score points of the best share load at random (0 = strict order)",
               &Config::routing_spread_points, 0, 100),
+      int_var("ROUTING_HEDGE_AFTER_MS", "0",
+              "a stream with no content after this long also starts the next candidate; the first to send "
+              "content serves, the other is cancelled, ms (0 = off)",
+              &Config::routing_hedge_after_ms, 0, 86400000),
       int_var("HEALTH_HALF_LIFE_MS", "60000", "half-life of the health averages (and of old errors), ms",
               &Config::health_half_life_ms, 100, 86400000),
       int_var("BREAKER_FAILURE_THRESHOLD", "5", "consecutive failures that take a (provider, model) out",

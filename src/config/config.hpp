@@ -42,13 +42,14 @@ struct Config {
   std::int64_t routing_budget_ms = 0;                // time to find an answer; 0 = upstream_timeout_ms
   std::int64_t routing_max_retry_after_ms = 2000;    // a longer upstream Retry-After fails over instead
   int routing_spread_points = 10;                    // score gap within which providers share load
-  std::int64_t health_half_life_ms = 60000;          // EMA half-life in time (also 10 observations)
-  int breaker_failure_threshold = 5;                 // consecutive failures that take a model out
-  std::int64_t breaker_cooldown_ms = 10000;          // first wait before the half-open probe
-  std::int64_t breaker_max_cooldown_ms = 30000;      // the wait doubles up to this while probes fail
-  bool disable_provider_auto_disable = false;        // true: never take a whole provider out
-  int disable_provider_after_models = 2;             // open models that take their provider out
-  std::int64_t model_caps_refresh_ms = 5000;         // models.json reload + provider counts refresh
+  int routing_hedge_after_ms = 0;                // a stream without content this long races the next candidate (0: off)
+  std::int64_t health_half_life_ms = 60000;      // EMA half-life in time (also 10 observations)
+  int breaker_failure_threshold = 5;             // consecutive failures that take a model out
+  std::int64_t breaker_cooldown_ms = 10000;      // first wait before the half-open probe
+  std::int64_t breaker_max_cooldown_ms = 30000;  // the wait doubles up to this while probes fail
+  bool disable_provider_auto_disable = false;    // true: never take a whole provider out
+  int disable_provider_after_models = 2;         // open models that take their provider out
+  std::int64_t model_caps_refresh_ms = 5000;     // models.json reload + provider counts refresh
 
   // Shared state in Redis (DATA_SOURCE_PREFERENCE=redis; docs/STORAGE.md).
   std::string redis_url = "127.0.0.1:6379";  // host:port, redis://, rediss://

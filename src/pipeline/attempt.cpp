@@ -12,6 +12,7 @@
 #include "formats/openai/stream_inspect.hpp"
 #include "formats/openai/upload_codec.hpp"
 #include "pipeline/continuation.hpp"
+#include "pipeline/hedge.hpp"
 #include "pipeline/stream_relay.hpp"
 #include "pipeline/uploads.hpp"
 #include "providers/registry.hpp"
@@ -151,6 +152,8 @@ formats::Moment moment(const Job& job) {
                          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - job.started).count()};
 }
 
+}  // namespace
+
 // What an answer without usage is billed: an estimate of the request's input (chat: its prompt;
 // embeddings: its texts and token ids; images, speech and uploads: the original's charges), or 0 when the
 // request was never decoded.
@@ -169,6 +172,8 @@ std::int64_t estimated_input_tokens(const Job& job) {
   }
   return 0;
 }
+
+namespace {
 
 // A video job's polls must go to the provider that created it, for its creator only.
 void remember_video_job(const AttemptContext& a, std::string_view answer) {
@@ -412,6 +417,14 @@ boost::asio::awaitable<void> relay_binary(server::Exchange& ex, AttemptContext& 
   rep.obs.outcome = routing::Outcome::kSuccess;
 }
 
+// The client leaving cancels the attempt's upstream call (through the gate when racing a hedge).
+void watch_client(server::Exchange& ex, const AttemptContext& a, upstream::Abort& abort) {
+  if (a.gate)
+    a.gate->attach(a.lane, &abort);
+  else
+    ex.watch_client([&abort] { abort.trigger(); });
+}
+
 // Cancels the attempt's upstream call when its first content is late.
 class FirstTokenWatch final : public core::DeadlineWatch {
  public:
@@ -440,12 +453,18 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
   AttemptReport rep;
   upstream::Abort abort;
   auto req = upstream_request(a, true, abort);
-  ex.watch_client([&abort] { abort.trigger(); });
+  watch_client(ex, a, abort);
   struct Unwatch {
-    explicit Unwatch(server::Exchange& e) : ex(e) {}
-    ~Unwatch() { ex.unwatch_client(); }
+    Unwatch(server::Exchange& e, const AttemptContext& c) : ex(e), a(c) {}
+    ~Unwatch() {
+      if (a.gate)
+        a.gate->attach(a.lane, nullptr);
+      else
+        ex.unwatch_client();
+    }
     server::Exchange& ex;
-  } unwatch(ex);
+    const AttemptContext& a;
+  } unwatch(ex, a);
   auto start = Clock::now();
   const bool binary = a.job.canon.op == formats::Operation::kSpeech;  // audio bytes, relayed as they come
   // A stream's first content must come within the first-token deadline (headers included), or
@@ -483,6 +502,8 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
       }
       co_return rep;
     }
+    const bool answers = rep.verdict.next == routing::Next::kRelay || rep.verdict.next == routing::Next::kDone;
+    if (answers && a.gate && !a.gate->claim(a.lane)) co_return rep;  // the other lane of a hedge answered
     if (rep.verdict.next == routing::Next::kRelay) {
       rep.answered = true;
       co_await relay_client_error(ex, a.job.protocol, a.c.provider->codec, stream.status(), stream.content_type(), *all,
@@ -524,9 +545,12 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
   target.first_token = &first_token;
   target.may_cut = a.seam && continuable(a.job);
   if (resuming) target.seam = a.seam;
+  target.gate = a.gate;
+  target.lane = a.lane;
   auto end = co_await relay_events(ex, stream, target, a.c.provider->provider.id);
   if (watcher) remember_stored(a, watcher->stored_id());
-  if (end.kind == StreamEnd::Kind::kCut) {  // the client's stream stays open for a continuation
+  if (end.kind == StreamEnd::Kind::kLost) co_return rep;  // the other lane of a hedge answered
+  if (end.kind == StreamEnd::Kind::kCut) {                // the client's stream stays open for a continuation
     const std::int64_t part =
         end.usage.present ? end.usage.completion_tokens : oai::estimate_tokens(end.delivered_chars);
     account(a.caller, end.usage.present ? end.usage.total_tokens : part);

@@ -18,6 +18,7 @@ namespace anygpt::pipeline {
 using routing::Clock;
 struct Upload;
 struct Seam;
+class HedgeGate;
 
 // A decoded request on its way upstream, shared by its attempts. Owned by dispatch().
 // (Has a constructor, not aggregate init: GCC 12 double-destroys members of aggregates
@@ -53,6 +54,7 @@ struct Job {
 // verdict says whether to retry or fail over.
 struct AttemptReport {
   bool answered = false;
+  bool lost = false;  // lost a hedge race to the other lane (cancelled, neutral for health)
   routing::Verdict verdict;
   routing::Observation obs;
 };
@@ -72,6 +74,8 @@ struct AttemptContext {
   bool has_next_model = false;             // a later model of the fallback chain can still be tried
   upstream::BodySource* source = nullptr;  // the body, when it is not `body` (an upload)
   Seam* seam = nullptr;                    // the request's; active: this attempt continues a cut stream
+  HedgeGate* gate = nullptr;               // racing a hedge (pipeline/hedge): answers only after claiming it
+  int lane = 0;                            // this attempt's lane of the gate
 };
 
 // True when the candidate speaks the client's own protocol natively: the client's request goes
@@ -86,6 +90,10 @@ boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptCon
 // the job rewritten by prefill(). An attempt with an active seam never answers on its own: its
 // failures (a 4xx included) fail over, and the client's error stays the seam's.
 boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptContext& a);
+
+// What an answer without usage is billed: an estimate of the request's input (0 when the request
+// was never decoded).
+std::int64_t estimated_input_tokens(const Job& job);
 
 std::int64_t wall_ms();
 double ms_between(Clock::time_point a, Clock::time_point b);

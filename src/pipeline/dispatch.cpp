@@ -11,6 +11,7 @@
 #include "formats/openai/capabilities.hpp"
 #include "pipeline/attempt.hpp"
 #include "pipeline/continuation.hpp"
+#include "pipeline/hedge.hpp"
 #include "pipeline/image_inlining.hpp"
 #include "pipeline/uploads.hpp"
 #include "routing/plan.hpp"
@@ -240,6 +241,69 @@ void prefer_larger_windows(const routing::Catalog& catalog, std::vector<std::str
                    });
 }
 
+// This attempt races a hedge: hedging is on, the request has no side effects the gateway cannot
+// see, and it is not a continuation.
+bool hedging(const Gateway& gw, const Job& job, const Seam& seam) {
+  return gw.config.routing_hedge_after_ms > 0 && !seam.active && hedgeable(job);
+}
+
+// Metrics of one race whose hedge started: which lane served, and what the loser cost upstream
+// (its prompt, which the provider read before it was cancelled).
+void count_hedge(Gateway& gw, const Job& job, const RaceResult& race) {
+  gw.counters.hedges.fetch_add(1, std::memory_order_relaxed);
+  if (race.hedge->answered) gw.counters.hedge_wins.fetch_add(1, std::memory_order_relaxed);
+  if (race.first.lost || race.hedge->lost)
+    gw.counters.hedge_loser_tokens.fetch_add(static_cast<std::uint64_t>(estimated_input_tokens(job)),
+                                             std::memory_order_relaxed);
+}
+
+// The attempts a request may still make, shared by its lanes.
+struct Budget {
+  Budget(int attempts, Clock::time_point until) : attempts_left(attempts), deadline(until) {}
+  int attempts_left;
+  int attempt_no = 0;
+  Clock::time_point deadline;
+};
+
+// The hedge of one attempt: the next candidate of the same model, started by race() when the
+// first attempt's content is late. Lives in run_attempts' frame until the race is over.
+struct HedgeLane {
+  HedgeLane(AttemptContext& first, Job& j, const routing::Candidate& cand, HedgeGate& g, Budget& b)
+      : model_ctx(first), job(j), c(cand), gate(g), budget(b) {}
+  AttemptContext& model_ctx;  // the first lane's (the same request, model, seam)
+  Job& job;
+  const routing::Candidate& c;
+  HedgeGate& gate;
+  Budget& budget;
+  std::optional<UpstreamBody> body;
+  routing::Ticket ticket;
+  std::optional<AttemptContext> ctx;
+};
+
+// Starts the hedge's attempt, or nullopt when its pair cannot be claimed, its protocol cannot
+// express the request or the budget is spent.
+HedgeStart hedge_start(server::Exchange& ex, HedgeLane& lane) {
+  return [&ex, &lane]() -> std::optional<boost::asio::awaitable<AttemptReport>> {
+    auto& first = lane.model_ctx;
+    auto now = Clock::now();
+    if (lane.budget.attempts_left == 0 || now >= lane.budget.deadline) return std::nullopt;
+    auto body = build_body(first.gw, lane.job, lane.c, first.gw.config.anthropic_default_max_tokens);
+    if (!body) return std::nullopt;
+    lane.ticket = first.gw.health->claim(lane.c.slot, now);
+    if (!lane.ticket.valid) return std::nullopt;
+    --lane.budget.attempts_left;
+    ++lane.budget.attempt_no;
+    lane.body = std::move(*body);
+    lane.ctx.emplace(AttemptContext{first.gw, first.client, first.caller, first.job, lane.c, first.model,
+                                    lane.body->view, first.deadline, false, first.last, first.has_next_model});
+    lane.ctx->source = lane.body->source.get();
+    lane.ctx->seam = first.seam;
+    lane.ctx->gate = &lane.gate;
+    lane.ctx->lane = 1;
+    return try_stream(ex, *lane.ctx);
+  };
+}
+
 // The request's attempts over its model chain; answers the client (or leaves it answered).
 // REQUIRES: `catalog` (the snapshot `model` was resolved in) outlives the call.
 boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, upstream::Client& client,
@@ -256,9 +320,10 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
   auto& board = *gw.health;
   const auto& tier = *caller.tier;
   routing::ScoreBand band{tier.min_provider_score, tier.max_provider_score};
-  const auto deadline = Clock::now() + std::chrono::milliseconds(gw.config.routing_budget_ms);
-  int attempts_left = gw.config.routing_max_attempts;
-  int attempt_no = 0;
+  Budget budget(gw.config.routing_max_attempts, Clock::now() + std::chrono::milliseconds(gw.config.routing_budget_ms));
+  const auto deadline = budget.deadline;
+  int& attempts_left = budget.attempts_left;
+  int& attempt_no = budget.attempt_no;
   bool any_capable = false;
   bool out_of_budget = false;
   std::optional<core::Error> inexpressible;  // a candidate whose protocol cannot express the request
@@ -282,10 +347,11 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
     }
     any_capable = any_capable || !slots.empty();
     auto order = routing::plan_attempts(board, slots, band, gw.config.routing_spread_points, Clock::now(), plan_rng());
-    for (auto e : order) {
+    std::vector<bool> raced(order.size());  // tried already, as the hedge of the attempt before
+    for (std::size_t k = 0; k < order.size(); ++k) {
       if (out_of_budget || too_long) break;
-      const auto& c = cands[index[e]];
-      if (seam.active && !accepts_prefill(*catalog, m, c)) continue;
+      const auto& c = cands[index[order[k]]];
+      if (raced[k] || (seam.active && !accepts_prefill(*catalog, m, c))) continue;
       auto body = build_body(gw, job, c, gw.config.anthropic_default_max_tokens);
       if (!body) {
         inexpressible = body.error();
@@ -307,16 +373,44 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
         const int cuts = seam.cuts;
         auto t0 = Clock::now();
         AttemptReport rep;
-        if (job.canon.stream || job.canon.op == formats::Operation::kSpeech)
+        bool hedge_answered = false;
+        if (k + 1 < order.size() && !raced[k + 1] && hedging(gw, job, seam)) {
+          HedgeGate gate;
+          actx.gate = &gate;
+          HedgeLane lane(actx, job, cands[index[order[k + 1]]], gate, budget);
+          auto start = hedge_start(ex, lane);
+          auto first = try_stream(ex, actx);
+          auto result = co_await race(ex, gate, t0 + std::chrono::milliseconds(gw.config.routing_hedge_after_ms),
+                                      std::move(first), start);
+          rep = result.first;
+          if (result.hedge) {
+            raced[k + 1] = true;
+            hedge_answered = result.hedge->answered;
+            result.hedge->obs.wall_ms = wall_ms();
+            board.record(lane.ticket, result.hedge->obs, Clock::now());
+            log_attempt(ex, lane.c, m, attempt_no, result.hedge->obs.outcome,
+                        hedge_answered       ? "answered (hedge)"
+                        : result.hedge->lost ? "lost the race"
+                                             : last.message,
+                        ms_between(t0, Clock::now()));
+            count_hedge(gw, job, result);
+          }
+        } else if (job.canon.stream || job.canon.op == formats::Operation::kSpeech) {
           rep = co_await try_stream(ex, actx);
-        else
+        } else {
           rep = co_await try_plain(ex, actx);
+        }
         rep.obs.wall_ms = wall_ms();
         board.record(ticket, rep.obs, Clock::now());
-        log_attempt(ex, c, m, attempt_no, rep.obs.outcome, rep.answered ? "answered" : last.message,
+        log_attempt(ex, c, m, attempt_no, rep.obs.outcome,
+                    rep.answered ? "answered"
+                    : rep.lost   ? "lost the race"
+                                 : last.message,
                     ms_between(t0, Clock::now()));
-        if (rep.answered) co_return;
+        if (rep.answered || hedge_answered) co_return;
+        if (rep.lost) break;      // (the hedge won, then failed: go on with the next candidate)
         if (seam.cuts != cuts) {  // cut mid-answer: the next candidate continues it, never this one
+          gw.counters.continuations.fetch_add(1, std::memory_order_relaxed);
           prefill(job, seam);
           break;
         }

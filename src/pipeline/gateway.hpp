@@ -32,6 +32,14 @@ using Tiers = std::map<std::string, config::Tier>;
 using ExcludedErrors = std::vector<std::string>;
 ExcludedErrors lower_patterns(std::vector<std::string> patterns);
 
+// What the routing did beyond plain attempts, for /metrics.
+struct RoutingCounters {
+  std::atomic<std::uint64_t> continuations{0};       // cut streams finished on another candidate (parts)
+  std::atomic<std::uint64_t> hedges{0};              // races whose hedge started
+  std::atomic<std::uint64_t> hedge_wins{0};          // races the hedge won
+  std::atomic<std::uint64_t> hedge_loser_tokens{0};  // estimated prompt tokens the cancelled lanes cost upstream
+};
+
 // Everything a request needs, shared by all worker threads. Owned by main().
 // Snapshots (tiers, catalog, excluded errors) are immutable and swapped whole by the
 // Housekeeper; keys are a KeyRegistry (lock-free reads); health is a HealthBoard (short locks).
@@ -57,6 +65,7 @@ struct Gateway {
   OwnedStore videos{provider_records_options(Held::kVideoJob)};  // who created each video job (its polls go there)
   OwnedStore stored_responses{provider_records_options(Held::kResponse)};  // which provider stores a Response
   OwnedStore interactions{interactions_options()};                         // finished interactions, for their polls
+  RoutingCounters counters;
   // Blocking file work of requests (upload spools), kept off the event loops.
   boost::asio::thread_pool file_io{1};
 };

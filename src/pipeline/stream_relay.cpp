@@ -9,6 +9,7 @@
 #include "formats/openai/stream_inspect.hpp"
 #include "pipeline/attempt.hpp"
 #include "pipeline/continuation.hpp"
+#include "pipeline/hedge.hpp"
 
 namespace anygpt::pipeline {
 namespace json = boost::json;
@@ -41,6 +42,7 @@ struct Relay {
   bool committed = false;            // the client has the head
   bool tool_call = false;            // a tool call went by (a cut inside it cannot be continued)
   bool finished = false;             // a finish reason went by
+  bool lost = false;                 // the other lane of a hedge race committed first
   std::string pending;               // what was held back before the commit
   std::vector<json::object> chunks;  // a native upstream's decoded chunks of one read
 
@@ -267,6 +269,10 @@ boost::asio::awaitable<bool> deliver(server::Exchange& ex, Relay& relay, std::st
     relay.pending += out;
     out.clear();
     if (!relay.content_seen && !force) co_return true;
+    if (relay.target.gate && !relay.target.gate->claim(relay.target.lane)) {
+      relay.lost = true;
+      co_return false;
+    }
     server::Headers headers;
     if (relay.target.headers) headers = *relay.target.headers;
     relay.committed = true;
@@ -326,7 +332,7 @@ boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::S
     if (broken && !cut) out += relay.broken_event(relay.end.error);
     const bool written = co_await deliver(ex, relay, out, broken);
     if (!written) {
-      relay.end.kind = StreamEnd::Kind::kClientGone;
+      relay.end.kind = relay.lost ? StreamEnd::Kind::kLost : StreamEnd::Kind::kClientGone;
       co_return relay.result();
     }
     if (cut) relay.cut(relay.end.error);
@@ -355,7 +361,7 @@ boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::S
   else if (!target.encoder && !relay.done_seen)
     out += "data: [DONE]\n\n";
   const bool written = co_await deliver(ex, relay, out, true);
-  if (!written) relay.end.kind = StreamEnd::Kind::kClientGone;
+  if (!written) relay.end.kind = relay.lost ? StreamEnd::Kind::kLost : StreamEnd::Kind::kClientGone;
   co_return relay.result();
 }
 

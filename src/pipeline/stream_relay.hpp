@@ -22,7 +22,8 @@ struct StreamEnd {
   // kCut (only when RelayTarget::may_cut): the upstream broke after text reached the client, in a
   // way a prefill can continue (no tool call, no finish, text that is not only whitespace);
   // nothing was written for the break, the client's stream is left open mid-answer.
-  enum class Kind { kComplete, kBroken, kClientGone, kNotStarted, kCut } kind = Kind::kComplete;
+  // kLost: the other lane of a hedge race committed first; nothing was sent.
+  enum class Kind { kComplete, kBroken, kClientGone, kNotStarted, kCut, kLost } kind = Kind::kComplete;
   core::Usage usage;                // as reported by the provider (present=false when not)
   std::size_t delivered_chars = 0;  // text the client received, for billing without usage
   std::string text;                 // the delta content the client received (not for a watched stream)
@@ -31,6 +32,7 @@ struct StreamEnd {
 };
 
 struct Seam;
+class HedgeGate;
 
 // Where the events come from and go. decoder == nullptr: the upstream speaks OpenAI SSE;
 // otherwise its own protocol, which the decoder turns into canonical chunks (its end signal
@@ -58,6 +60,8 @@ struct RelayTarget {
   core::Watch* first_token = nullptr;
   bool may_cut = false;  // a break after content may end as kCut (the caller continues the answer)
   const Seam* seam = nullptr;
+  HedgeGate* gate = nullptr;  // racing a hedge: the commit claims the gate first (kLost when the other lane has)
+  int lane = 0;
 };
 
 // Malformed chunks are dropped (logged); a cut or stalled upstream, or an in-band error event

@@ -77,6 +77,16 @@ std::string metrics_text(const pipeline::Gateway& gw) {
   std::string out;
   gauge(out, "anygpt_ready", "1 when serving", gw.ready.load() ? 1 : 0);
   gauge(out, "anygpt_keys", "user keys known", static_cast<std::int64_t>(gw.keys->entries().size()));
+  const auto count = [&out](const char* name, const char* help, const std::atomic<std::uint64_t>& v) {
+    gauge(out, name, help, static_cast<std::int64_t>(v.load(std::memory_order_relaxed)), "counter");
+  };
+  count("anygpt_stream_continuations_total", "streams cut mid-answer and continued on another candidate",
+        gw.counters.continuations);
+  count("anygpt_hedges_total", "streams whose late first content started a hedge on the next candidate",
+        gw.counters.hedges);
+  count("anygpt_hedge_wins_total", "hedges that produced content first and served", gw.counters.hedge_wins);
+  count("anygpt_hedge_loser_tokens_total", "estimated prompt tokens of the cancelled lanes of hedge races",
+        gw.counters.hedge_loser_tokens);
   if (gw.shared) {
     auto m = gw.shared->metrics();
     gauge(out, "anygpt_redis_up", "1 when Redis is reachable (0: degraded, serving from local state)", m.up ? 1 : 0);
