@@ -78,6 +78,8 @@ core::Result<MockEnv> load_env(const EnvLookup& lookup) {
       {"MOCK_DELAY_VARIANCE", 0, 1e9, false, "milliseconds >= 0", &c.delay_variance_ms},
       {"MOCK_ERROR_RATE", 0, 1, false, "a number between 0 and 1", &c.error_rate},
       {"MOCK_TIMEOUT_RATE", 0, 1, false, "a number between 0 and 1", &c.timeout_rate},
+      {"MOCK_SLOW_RATE", 0, 1, false, "a number between 0 and 1", &c.slow_rate},
+      {"MOCK_SLOW_DELAY", 0, 1e9, false, "milliseconds >= 0", &c.slow_delay_ms},
       {"MOCK_TOKEN_SPEED", 0, 1e9, false, "tokens per second >= 0", &c.token_speed},
       {"MOCK_STREAM_CHUNKS", 0, 1e6, true, "an integer >= 0", &stream_chunks},
       {"MOCK_CHUNK_INTERVAL", 0, 1e9, false, "milliseconds >= 0", &c.chunk_interval_ms},
@@ -112,6 +114,12 @@ std::string config_json(const MockConfig& c) {
   append_key(out, "timeoutRate");
   append_double(out, c.timeout_rate);
   out += ',';
+  append_key(out, "slowRate");
+  append_double(out, c.slow_rate);
+  out += ',';
+  append_key(out, "slowDelay");
+  append_double(out, c.slow_delay_ms);
+  out += ',';
   append_key(out, "tokenSpeed");
   append_double(out, c.token_speed);
   out += ',';
@@ -145,6 +153,8 @@ core::Result<MockConfig> apply_config_patch(MockConfig base, std::string_view bo
       {"delayVariance", 0, 1e9, &base.delay_variance_ms},
       {"errorRate", 0, 1, &base.error_rate},
       {"timeoutRate", 0, 1, &base.timeout_rate},
+      {"slowRate", 0, 1, &base.slow_rate},
+      {"slowDelay", 0, 1e9, &base.slow_delay_ms},
       {"tokenSpeed", 0, 1e9, &base.token_speed},
       {"streamChunks", 0, 1e6, &stream_chunks},
       {"chunkIntervalMs", 0, 1e9, &base.chunk_interval_ms},

@@ -16,10 +16,12 @@ namespace anygpt::mock {
 // Behaviour that POST /mock/config may change at run time. Shared as an immutable snapshot
 // (shared_ptr<const MockConfig>) that is swapped whole on change.
 struct MockConfig {
-  double base_delay_ms = 0;            // added before every model answer
-  double delay_variance_ms = 0;        // uniform +- around base_delay_ms (never below 0)
-  double error_rate = 0;               // 0..1: share of model calls answered 500/503/429
-  double timeout_rate = 0;             // 0..1: share of model calls never answered
+  double base_delay_ms = 0;      // added before every model answer
+  double delay_variance_ms = 0;  // uniform +- around base_delay_ms (never below 0)
+  double error_rate = 0;         // 0..1: share of model calls answered 500/503/429
+  double timeout_rate = 0;       // 0..1: share of model calls never answered
+  double slow_rate = 0;          // 0..1: share of model calls whose answer waits slow_delay_ms more (a long tail)
+  double slow_delay_ms = 0;
   double token_speed = 0;              // tokens/s, spaces stream chunks when chunk_interval_ms is 0
   bool enable_logs = false;            // one stderr line per request
   std::int64_t stream_chunks = 0;      // content chunks per stream; 0 = one per ~3 characters

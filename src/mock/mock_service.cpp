@@ -273,6 +273,7 @@ asio::awaitable<bool> MockService::before_answer(Exchange& ex, const MockConfig&
   double delay = cfg.base_delay_ms;
   if (cfg.delay_variance_ms > 0)
     delay += std::uniform_real_distribution<double>(-cfg.delay_variance_ms, cfg.delay_variance_ms)(rng());
+  if (roll(cfg.slow_rate)) delay += cfg.slow_delay_ms;
   if (delay > 0) co_await sleep_for(ex, ms(delay));
   if (fault) {
     switch (fault->kind) {

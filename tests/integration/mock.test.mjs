@@ -417,7 +417,7 @@ describe('runtime config', () => {
   test('POST /mock/config updates, clamps and rejects invalid JSON; /mock/reset restores', async () => {
     const initial = (await getJson('/mock/config')).json;
     assert.deepEqual(initial, {
-      baseDelay: 0, delayVariance: 0, errorRate: 0, timeoutRate: 0, tokenSpeed: 0,
+      baseDelay: 0, delayVariance: 0, errorRate: 0, timeoutRate: 0, slowRate: 0, slowDelay: 0, tokenSpeed: 0,
       enableLogs: false, streamChunks: 0, chunkIntervalMs: 0,
     });
     const { res, json } = await postJson('/mock/config', { errorRate: 5, baseDelay: -10, tokenSpeed: 50 });
@@ -451,6 +451,17 @@ describe('runtime config', () => {
     await assert.rejects(post('/v1/chat/completions', chatBody(), { signal: AbortSignal.timeout(300) }), {
       name: 'TimeoutError',
     });
+  });
+
+  test('slowRate 1 adds slowDelay to every answer; slowRate 0 none', async () => {
+    await postJson('/mock/config', { slowRate: 1, slowDelay: 200 });
+    let start = Date.now();
+    await postJson('/v1/chat/completions', chatBody());
+    assert.ok(Date.now() - start >= 190);
+    await postJson('/mock/config', { slowRate: 0 });
+    start = Date.now();
+    await postJson('/v1/chat/completions', chatBody());
+    assert.ok(Date.now() - start < 150);
   });
 
   test('baseDelay delays the answer', async () => {
