@@ -87,6 +87,18 @@ struct AnswerContext {
   const boost::json::value* request = nullptr;
 };
 
+// What a stream relayed untouched from a provider of the client's own protocol delivered so far,
+// as its StreamWatcher saw it; for the client's encoder to go on with the same message when a
+// cut stream is finished on another provider.
+// Text longer than this is not kept for a continuation (the cut stream then ends with its error).
+inline constexpr std::size_t kMaxContinuedText = std::size_t{1} << 20;
+
+struct StreamProgress {
+  std::string_view text;     // the assistant text the client received
+  bool continuable = false;  // text only so far, the text still open: no tool call, reasoning or finish
+  std::size_t blocks = 0;    // content blocks begun (Anthropic); the last is the open text block
+};
+
 // Turns canonical OpenAI chat.completion.chunk objects into the client's stream, one event at
 // a time (never buffering the answer: at most the state of the block being built). Owned by
 // the relay of one stream; single-threaded.
@@ -104,6 +116,10 @@ class StreamEncoder {
   virtual void finish(const core::Usage& usage, const Moment& now, std::string& out) = 0;
   // The upstream broke after the stream began: appends this protocol's in-stream error.
   virtual void fail(const core::Error& error, std::string& out) = 0;
+  // The client already has `progress` from a stream relayed to it untouched (this encoder saw
+  // none of it): carry on inside that message, so the next chunks continue its text. False when
+  // this protocol cannot (the encoder is then only used to fail()).
+  virtual bool resume(const StreamProgress&) { return false; }
 };
 
 // One operation of a client protocol (e.g. Anthropic messages, Gemini generateContent, Ollama

@@ -63,6 +63,8 @@ class StreamWatcher {
   // The id of the object the stream's provider stores (a Response's id), once seen; "" when the
   // protocol stores nothing.
   virtual std::string_view stored_id() const { return {}; }
+  // What the client received so far, for continuing a cut stream; the default: not continuable.
+  virtual StreamProgress progress() const { return {}; }
 };
 
 // One provider protocol. Immutable; shared by every request.

@@ -39,6 +39,7 @@ struct Job {
   // The client's own request, for a provider of the client's protocol (forwarded as it is).
   boost::json::value* client_object = nullptr;
   std::string_view client_bytes;
+  formats::RouteParams params;         // the route's (for decoding later: a continuation)
   std::vector<std::string> fallbacks;  // the request's own "fallbacks" (catalogue names), tried first
   Clock::time_point started;           // when the request arrived (for encoders' durations)
   bool ask_usage = false;              // splice stream_options.include_usage into the client's bytes

@@ -9,13 +9,23 @@ namespace anygpt::pipeline {
 namespace json = boost::json;
 namespace oai = formats::openai;
 
-bool continuable(const Job& job) {
-  if (job.canon.op != formats::Operation::kChat || !job.object || !job.object->is_object()) return false;
-  const auto& request = job.object->get_object();
-  const auto* messages = request.if_contains("messages");
+namespace {
+
+// A canonical chat request with one choice.
+bool one_chat(const json::value* object) {
+  const auto* request = object ? object->if_object() : nullptr;
+  if (!request) return false;
+  const auto* messages = request->if_contains("messages");
   if (!messages || !messages->is_array()) return false;
-  const auto* n = request.if_contains("n");
+  const auto* n = request->if_contains("n");
   return !n || n->is_null() || (n->is_int64() && n->get_int64() == 1) || (n->is_uint64() && n->get_uint64() == 1);
+}
+
+}  // namespace
+
+bool continuable(const Job& job) {
+  if (job.canon.op != formats::Operation::kChat) return false;
+  return job.object ? one_chat(job.object) : job.client_object != nullptr;  // (decoded by prefill())
 }
 
 bool accepts_prefill(const routing::Catalog& catalog, std::string_view model, const routing::Candidate& c) {
@@ -42,7 +52,14 @@ void add_cut(Seam& seam, std::string text, std::int64_t billed, const core::Erro
   if (encoder) seam.encoder = std::move(encoder);
 }
 
-void prefill(Job& job, Seam& seam) {
+bool prefill(Job& job, Seam& seam) {
+  if (!job.object) {  // never decoded (every candidate spoke the client's protocol): decode it now
+    auto canon = job.codec.decode(*job.client_object, job.params);
+    if (!canon || canon->same_bytes) return false;
+    job.canon = std::move(*canon);
+    job.object = &job.canon.body;
+    if (!one_chat(job.object)) return false;
+  }
   auto keep = seam.text.find_last_not_of(" \t\r\n");
   seam.overlap = seam.text.substr(keep + 1);
   seam.text.resize(keep + 1);
@@ -58,6 +75,7 @@ void prefill(Job& job, Seam& seam) {
   job.bytes = job.canonical_bytes;
   const auto* model = job.object->get_object().if_contains("model");
   job.bytes_model = model && model->is_string() ? std::string(model->get_string()) : std::string();
+  return true;
 }
 
 boost::asio::awaitable<void> end_cut(server::Exchange& ex, Seam& seam) {

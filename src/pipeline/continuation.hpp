@@ -30,9 +30,10 @@ struct Seam {
 };
 
 // Prefills longer than this are not continued (the cut stream ends with its error).
-inline constexpr std::size_t kMaxPrefillBytes = std::size_t{1} << 20;
+inline constexpr std::size_t kMaxPrefillBytes = formats::kMaxContinuedText;
 
-// A stream of this request can be continued: a decoded chat request with one choice.
+// A stream of this request can be continued: a chat request with one choice (one not decoded
+// yet is decoded by prefill()).
 bool continuable(const Job& job);
 
 // Candidate `c` of `model` accepts a prefill: never when its capability_skips list
@@ -48,9 +49,10 @@ void add_cut(Seam& seam, std::string text, std::int64_t billed, const core::Erro
 
 // Makes the job the continuation request: the canonical messages plus the seam's text, trailing
 // whitespace trimmed (Anthropic refuses it; seam.overlap keeps it), as a final assistant message,
-// sent to every candidate in its own protocol (never as the client's own bytes). REQUIRES:
+// sent to every candidate in its own protocol (never as the client's own bytes). False when the
+// request cannot be continued after all (it decodes to several choices). REQUIRES:
 // continuable(job), seam.active.
-void prefill(Job& job, Seam& seam);
+bool prefill(Job& job, Seam& seam);
 
 // Ends a cut stream nothing continued: the first failure as the protocol's in-band error, no
 // clean end ([DONE], message_stop...).

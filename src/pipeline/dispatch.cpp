@@ -411,7 +411,7 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
         if (rep.lost) break;      // (the hedge won, then failed: go on with the next candidate)
         if (seam.cuts != cuts) {  // cut mid-answer: the next candidate continues it, never this one
           gw.counters.continuations.fetch_add(1, std::memory_order_relaxed);
-          prefill(job, seam);
+          if (!prefill(job, seam)) co_return co_await end_cut(ex, seam);
           break;
         }
         if (rep.verdict.next == routing::Next::kNextModel) {
@@ -518,6 +518,7 @@ boost::asio::awaitable<void> dispatch(Gateway& gw, server::Exchange& ex, upstrea
   job.client_object = &parsed;
   job.client_bytes = client_bytes;
   job.fallbacks = std::move(request_fallbacks->models);
+  job.params = route.params;
   if (upload) job.upload = &*upload;
   job.sink = route.sink;
 

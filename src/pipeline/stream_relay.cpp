@@ -56,9 +56,19 @@ struct Relay {
   bool unsent() const { return target.seam ? !content_seen : !committed; }
 
   // A break now can be continued by prefill: text went to the client, and it is not inside a
-  // tool call or past the finish.
-  bool can_cut() const {
-    if (!target.may_cut || target.watcher || tool_call || finished || !content_seen) return false;
+  // tool call or past the finish. A watched stream's text is the watcher's, and the client's
+  // encoder must be able to carry on inside the message it did not write.
+  bool can_cut() {
+    if (!target.may_cut || tool_call || finished || !content_seen) return false;
+    if (target.watcher) {
+      auto progress = target.watcher->progress();
+      if (!progress.continuable || progress.text.size() > kMaxPrefillBytes ||
+          progress.text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+        return false;
+      if (!target.encoder->resume(progress)) return false;
+      end.text.assign(progress.text);
+      return true;
+    }
     const std::size_t before = target.seam ? target.seam->text.size() : 0;
     if (before + end.text.size() > kMaxPrefillBytes) return false;
     return before > 0 || end.text.find_first_not_of(" \t\r\n") != std::string::npos;

@@ -80,7 +80,7 @@ std::string metrics_text(const pipeline::Gateway& gw) {
   const auto count = [&out](const char* name, const char* help, const std::atomic<std::uint64_t>& v) {
     gauge(out, name, help, static_cast<std::int64_t>(v.load(std::memory_order_relaxed)), "counter");
   };
-  count("anygpt_stream_continuations_total", "streams cut mid-answer and continued on another candidate",
+  count("anygpt_stream_continuations_total", "stream parts cut mid-answer and handed to the next candidate to continue",
         gw.counters.continuations);
   count("anygpt_hedges_total", "streams whose late first content started a hedge on the next candidate",
         gw.counters.hedges);

@@ -58,10 +58,11 @@ describe('a stream cut mid-answer is continued by prefill', () => {
         keys: userKeys({ [USER]: { userId: 'cont', tier: 'open' } }),
         // First in file order: tried first (ROUTING_SPREAD_POINTS 0).
         providers: [
+          ...NATIVE.map((pv) => provider(`${pv}-a`, pv, mockA, [`wx-${pv}`])),
           provider('cut-a', 'openai', mockA, [...clientModels, ...nativeModels, ...plain, 'fb-first']),
           provider('cont-b', 'openai', mockB, [...clientModels, ...plain.filter((m) => m !== 'skip'), 'fb-target']),
           skipping(provider('skip-b', 'openai', mockB, ['skip'])),
-          ...NATIVE.map((pv) => provider(`${pv}-b`, pv, mockB, [`nx-${pv}`])),
+          ...NATIVE.map((pv) => provider(`${pv}-b`, pv, mockB, [`nx-${pv}`, `wx-${pv}`])),
         ],
         models: { object: 'list', data: [
           ...prefillModels.map((m) => withCaps(m, m === 'refused' ? ['text'] : ['text', 'assistant_prefill'])),
@@ -102,6 +103,25 @@ describe('a stream cut mid-answer is continued by prefill', () => {
       assert.equal(text(events), GREETING);
       const [cont] = await modelPosts(mockB);
       assert.ok(GREETING.startsWith(prefillOf(cont)), JSON.stringify(cont.bodyJson));
+    });
+  }
+
+  // A native provider's stream relayed untouched to a client of its own protocol, cut, and
+  // finished on another provider of that protocol (the request is decoded only then).
+  const own = { anthropic: 5, gemini: 3, ollama: 3 };  // events before the cut: some text delivered
+  for (const pv of NATIVE) {
+    test(`${pv} client of a ${pv} provider: the relayed stream is finished on the next one`, async () => {
+      const model = `wx-${pv}`;
+      await cutAfter(mockA, model, own[pv]);
+      const client = protocols.find((p) => p.name === pv);
+      const out = await client.stream(gw, USER, { model, turns: [{ role: 'user', text: 'hello there' }] });
+      assert.equal(out.text, GREETING);
+      assert.equal(out.finish, 'stop');
+      const [cut] = await modelPosts(mockA);
+      const [cont] = await modelPosts(mockB);
+      assert.equal(prefillOf(cut), null, 'the first part was the client\'s own request');
+      const prefill = prefillOf(cont);
+      assert.ok(prefill && GREETING.startsWith(prefill) && prefill.length < GREETING.length, `prefill ${prefill}`);
     });
   }
 

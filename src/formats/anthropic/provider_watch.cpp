@@ -1,5 +1,6 @@
 #include <array>
 #include <boost/json.hpp>
+#include <string>
 
 #include "formats/anthropic/provider_parts.hpp"
 #include "formats/common/chunks.hpp"
@@ -14,6 +15,9 @@ namespace {
 
 constexpr std::array<std::string_view, 3> kTextKeys{"text", "partial_json", "thinking"};
 const common::EventScanSpec kContentScan{kTextKeys, {}, {}, {}, {}, {}, {}};
+// A content_block_delta: its text captured; anything but text (tool input, thinking) flagged.
+constexpr std::array<std::string_view, 3> kNotText{"partial_json", "thinking", "signature"};
+const common::EventScanSpec kDeltaScan{kTextKeys, {}, {}, {}, {}, "text", kNotText};
 
 // The events that carry only content: one SAX pass each (validity and text). Anything else
 // (message_start/delta/stop, error, events without an "event:" line or of a newer kind) is
@@ -33,6 +37,9 @@ class MessagesStreamWatcher final : public common::SseWatcher {
     return openai::usage_from(json::object{{"usage", usage_.canonical()}});
   }
   std::size_t delivered_chars() const override { return chars_; }
+  StreamProgress progress() const override {
+    return StreamProgress{text_, continuable_ && text_open_ && !complete_, static_cast<std::size_t>(blocks_)};
+  }
 
  private:
   std::optional<core::Error> on_event(std::string_view event) override {
@@ -41,10 +48,14 @@ class MessagesStreamWatcher final : public common::SseWatcher {
     if (complete_ || !openai::event_payload(event, data, joined)) return std::nullopt;
     auto name = common::sse_event_name(event);
     if (content_only(name)) {
-      auto scan = common::scan_event(data, kContentScan);
+      const bool delta = name == "content_block_delta" && continuable_;
+      auto scan = delta ? common::scan_event(data, kDeltaScan, &text_) : common::scan_event(data, kContentScan);
       if (!scan.object) return malformed(data);
       if (!started_ && name != "ping") return before_start(name);
       chars_ += scan.text_chars;
+      if (scan.flags || text_.size() > kMaxContinuedText) stop_following();
+      if (name == "content_block_start") begin_block(data);
+      if (name == "content_block_stop") text_open_ = false;
       return std::nullopt;
     }
     unsigned char buf[2048];
@@ -69,7 +80,22 @@ class MessagesStreamWatcher final : public common::SseWatcher {
     if (type == "message_delta") usage_.update(o.if_contains("usage"));
     if (type == "message_stop") complete_ = true;
     if (content) chars_ += common::scan_event(data, kContentScan).text_chars;
+    stop_following();  // (a finish, or content without its event line: the text is no longer known)
     return std::nullopt;
+  }
+
+  // A new content block: only a text block keeps the answer continuable.
+  void begin_block(std::string_view data) {
+    ++blocks_;
+    json::error_code ec;
+    auto v = json::parse(data, ec);
+    const auto* block = !ec && v.is_object() ? v.get_object().if_contains("content_block") : nullptr;
+    text_open_ = block && block->is_object() && common::str(block->get_object(), "type") == "text";
+    if (!text_open_) stop_following();
+  }
+  void stop_following() {
+    continuable_ = false;
+    std::string().swap(text_);
   }
 
   static core::Error malformed(std::string_view data) {
@@ -82,6 +108,10 @@ class MessagesStreamWatcher final : public common::SseWatcher {
   bool started_ = false;
   bool complete_ = false;
   std::size_t chars_ = 0;
+  std::string text_;         // the text delivered, while continuable_
+  bool continuable_ = true;  // text blocks only so far
+  bool text_open_ = false;   // the last block begun is a text block, not yet stopped
+  std::int64_t blocks_ = 0;
   UsageCounts usage_;
 };
 

@@ -71,6 +71,16 @@ class MessageStreamEncoder final : public StreamEncoder {
     done_ = true;
   }
 
+  // The client has message_start and `blocks` content blocks, the last an open text block.
+  bool resume(const StreamProgress& progress) override {
+    if (!progress.continuable || progress.blocks == 0 || started_) return false;
+    started_ = true;
+    blocks_ = static_cast<std::int64_t>(progress.blocks);
+    index_ = blocks_ - 1;
+    open_ = Block::kText;
+    return true;
+  }
+
   void fail(const core::Error& error, std::string& out) override {
     if (done_) return;
     out += "event: error\ndata: ";

@@ -132,12 +132,15 @@ json::parse_options scan_options() {
 }  // namespace
 
 struct EventScanner::Impl {
-  explicit Impl(const EventScanSpec& spec) : parser(scan_options(), &spec, &result) {}
+  Impl(const EventScanSpec& spec, std::string* capture) : parser(scan_options(), &spec, &result) {
+    parser.handler().capture = capture;
+  }
   EventScan result;
   json::basic_parser<Scan> parser;
 };
 
-EventScanner::EventScanner(const EventScanSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
+EventScanner::EventScanner(const EventScanSpec& spec, std::string* capture)
+    : impl_(std::make_unique<Impl>(spec, capture)) {}
 EventScanner::~EventScanner() = default;
 
 std::size_t EventScanner::write(std::string_view bytes, std::error_code& ec) {
@@ -156,7 +159,9 @@ EventScan EventScanner::take() {
   scan.object = impl_->parser.handler().top_is_object;
   impl_->result = EventScan{};
   auto& h = impl_->parser.handler();
+  auto* capture = h.capture;
   h = Scan(h.spec, h.out);
+  h.capture = capture;
   impl_->parser.reset();
   return scan;
 }

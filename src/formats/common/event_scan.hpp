@@ -42,7 +42,8 @@ EventScan scan_event(std::string_view data, const EventScanSpec& spec, std::stri
 // where they end, not by newlines (as boost::json::stream_parser does).
 class EventScanner {
  public:
-  explicit EventScanner(const EventScanSpec& spec);
+  // `capture` (optional): as for scan_event, for every value scanned.
+  explicit EventScanner(const EventScanSpec& spec, std::string* capture = nullptr);
   ~EventScanner();
   EventScanner(const EventScanner&) = delete;
   EventScanner& operator=(const EventScanner&) = delete;

@@ -23,7 +23,9 @@ constexpr std::array<std::string_view, 1> kTextKeys{"text"};
 // decoder serialises them), an error.
 constexpr std::array<std::string_view, 4> kMarks{"finishReason", "blockReason", "index", "functionCall"};
 constexpr std::array<std::string_view, 1> kTopMarks{"error"};
-const common::EventScanSpec kScan{kTextKeys, kMarks, kTopMarks, "candidates", "usageMetadata", {}, {}};
+// (A part that is a thought is not answer text: it ends what a continuation may follow.)
+constexpr std::array<std::string_view, 1> kThought{"thought"};
+const common::EventScanSpec kScan{kTextKeys, kMarks, kTopMarks, "candidates", "usageMetadata", "text", kThought};
 
 // streamGenerateContent?alt=sse watched for a client that receives it untouched. An ordinary
 // event (at most one candidate, the first, unfinished) gets one SAX pass; the others are parsed
@@ -40,6 +42,7 @@ class GenerateWatcher final : public common::SseWatcher {
     return openai::usage_from(json::object{{"usage", usage_from_metadata(*metadata)}});
   }
   std::size_t delivered_chars() const override { return chars_; }
+  StreamProgress progress() const override { return StreamProgress{text_, continuable_ && !complete_, 0}; }
 
  private:
   struct Choice {
@@ -52,13 +55,17 @@ class GenerateWatcher final : public common::SseWatcher {
     std::string joined;
     if (!openai::event_payload(event, data, joined)) return std::nullopt;
     if (data.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::nullopt;
-    auto scan = common::scan_event(data, kScan);
+    const auto captured_from = text_.size();
+    auto scan = common::scan_event(data, kScan, continuable_ ? &text_ : nullptr);
     if (scan.has_reported) usage_event_.assign(data);
     if (scan.object && !scan.marked && scan.array_items <= 1) {
       chars_ += scan.text_chars;
       if (scan.array_items == 1) choice(0);
+      if (scan.flags || text_.size() > kMaxContinuedText) stop_following();
       return std::nullopt;
     }
+    text_.resize(std::min(text_.size(), captured_from));
+    stop_following();  // a finish, a function call, another candidate: nothing a prefill continues
     return parse(data);
   }
 
@@ -95,8 +102,15 @@ class GenerateWatcher final : public common::SseWatcher {
     return choices_.back();
   }
 
+  void stop_following() {
+    continuable_ = false;
+    std::string().swap(text_);
+  }
+
   std::vector<Choice> choices_;
   std::string usage_event_;  // the data of the last event with a usageMetadata object
+  std::string text_;         // the text delivered, while continuable_
+  bool continuable_ = true;
   std::size_t chars_ = 0;
   bool complete_ = false;
 };

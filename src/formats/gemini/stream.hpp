@@ -21,6 +21,8 @@ class GenerateStream final : public StreamEncoder {
   void chunk(const boost::json::object& chunk, const Moment& now, std::string& out) override;
   void finish(const core::Usage& usage, const Moment& now, std::string& out) override;
   void fail(const core::Error& error, std::string& out) override;
+  // Each event stands alone: the next ones simply carry on the text.
+  bool resume(const StreamProgress& progress) override { return progress.continuable; }
 
  private:
   struct Candidate {

@@ -18,7 +18,8 @@ using MaybeError = std::optional<core::Error>;
 constexpr std::array<std::string_view, 2> kTextKeys{"content", "thinking"};
 constexpr std::array<std::string_view, 1> kMarks{"tool_calls"};
 constexpr std::array<std::string_view, 2> kTopMarks{"done", "error"};
-const common::EventScanSpec kScan{kTextKeys, kMarks, kTopMarks, {}, {}, {}, {}};
+constexpr std::array<std::string_view, 1> kThinking{"thinking"};  // reasoning: not continued by a prefill
+const common::EventScanSpec kScan{kTextKeys, kMarks, kTopMarks, {}, {}, "content", kThinking};
 
 // /api/chat NDJSON watched for a client that receives it untouched. Lines are told apart as
 // the decoder does (by where each JSON value ends). A line with text only gets one SAX pass;
@@ -27,7 +28,7 @@ const common::EventScanSpec kScan{kTextKeys, kMarks, kTopMarks, {}, {}, {}, {}};
 // delivered is not an answer, the done line's counts are the usage.
 class NdjsonWatcher final : public StreamWatcher {
  public:
-  NdjsonWatcher() : scanner_(kScan) {}
+  NdjsonWatcher() : scanner_(kScan, &text_) {}
 
   MaybeError feed(std::string_view bytes) override {
     while (!bytes.empty() && !complete_) {
@@ -58,11 +59,14 @@ class NdjsonWatcher final : public StreamWatcher {
     return openai::usage_from(json::object{{"usage", *usage_}});
   }
   std::size_t delivered_chars() const override { return chars_; }
+  StreamProgress progress() const override { return StreamProgress{text_, continuable_ && !complete_, 0}; }
 
  private:
   MaybeError on_line(const common::EventScan& scan, std::string_view text) {
     if (!scan.object) return upstream_error("Ollama sent a stream line that is not a JSON object");
     chars_ += scan.text_chars;
+    if (scan.flags || scan.marked || text_.size() > kMaxContinuedText) continuable_ = false;
+    if (!continuable_) text_.clear();  // (the scanner keeps capturing; nothing is kept)
     if (scan.text_chars > 0) delivered_ = true;
     if (!scan.marked) return std::nullopt;
     json::error_code ec;
@@ -90,6 +94,8 @@ class NdjsonWatcher final : public StreamWatcher {
     return std::nullopt;
   }
 
+  std::string text_;         // the message text delivered, while continuable_
+  bool continuable_ = true;  // text lines only so far
   common::EventScanner scanner_;
   std::string line_;  // the bytes of a line split across reads
   std::optional<json::object> usage_;

@@ -41,6 +41,9 @@ class NdjsonEncoder final : public StreamEncoder {
     append_line(line, out);
   }
 
+  // Each line stands alone: the next ones simply carry on the text.
+  bool resume(const StreamProgress& progress) override { return progress.continuable; }
+
   // ollama-js's stream iterator throws Error(message) on a line with an "error" key.
   void fail(const core::Error& error, std::string& out) override {
     append_line(json::object{{"error", error.message}}, out);

@@ -651,4 +651,28 @@ TEST(AnthropicProviderStream, ToolCallIndexesCountToolBlocksOnly) {
   EXPECT_FALSE(run.complete);
 }
 
+// What a continuation of a cut stream needs: the text so far, while it is text only.
+TEST(AnthropicWatcher, FollowsTheTextUntilAToolThinkingOrTheFinish) {
+  const std::string head =
+      "event: message_start\ndata: "
+      "{\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"usage\":{\"input_tokens\":3}}}\n\n"
+      "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+      "{\"type\":\"text\",\"text\":\"\"}}\n\n"
+      "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+      "{\"type\":\"text_delta\",\"text\":\"Hel\\u006co\"}}\n\n";
+  auto w = codec().stream_watcher(chat_call(true));
+  ASSERT_FALSE(w->feed(head));
+  auto p = w->progress();
+  EXPECT_EQ(p.text, "Hello");
+  EXPECT_TRUE(p.continuable);
+  EXPECT_EQ(p.blocks, 1u);
+  ASSERT_FALSE(w->feed("event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"));
+  EXPECT_FALSE(w->progress().continuable) << "no text block open";
+  ASSERT_FALSE(
+      w->feed("event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":"
+              "{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{}}}\n\n"));
+  EXPECT_FALSE(w->progress().continuable);
+  EXPECT_TRUE(w->progress().text.empty()) << "nothing kept once it cannot be continued";
+}
+
 }  // namespace

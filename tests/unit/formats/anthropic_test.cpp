@@ -772,3 +772,15 @@ TEST(AnthropicModels, ListAndSingle) {
             json::parse(R"({"type":"model","id":"m","display_name":"m","created_at":"2000-02-29T00:00:00Z"})"));
   EXPECT_EQ(json::parse(an::model_body({"old", -1, ""})).at("created_at"), "1969-12-31T23:59:59Z");
 }
+
+TEST(AnthropicStream, ResumesInsideTheOpenTextBlockOfARelayedStream) {
+  StreamRun run;
+  StreamProgress progress{"Hello", true, 2};
+  ASSERT_TRUE(run.enc->resume(progress));
+  auto out = run.feed(R"({"id":"c2","choices":[{"index":0,"delta":{"content":" there"}}]})");
+  EXPECT_EQ(out.find("message_start"), std::string::npos) << "the client has its message_start";
+  EXPECT_EQ(out.find("content_block_start"), std::string::npos) << "the text block is still open";
+  EXPECT_NE(out.find(R"("index":1,"delta":{"type":"text_delta","text":" there"})"), std::string::npos) << out;
+  StreamRun fresh;
+  EXPECT_FALSE(fresh.enc->resume(StreamProgress{"x", false, 1})) << "only a continuable progress";
+}

@@ -605,3 +605,21 @@ TEST(GeminiProviderStream, SeveralCandidatesEndWhenAllFinished) {
                                             R"(0{}"stop")", R"(1{"role":"assistant","content":""})",
                                             R"(1{"content":"B"})", R"(1{"content":"C"})", R"(1{}"length")", "usage"}));
 }
+
+TEST(GeminiWatcher, FollowsTheTextUntilAThoughtCallOrFinish) {
+  auto w = codec().stream_watcher(kStream);
+  ASSERT_FALSE(
+      w->feed("data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"Hel\"}]}}]}\r\n\r\n"
+              "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"lo\"}]}}]}\r\n\r\n"));
+  EXPECT_EQ(w->progress().text, "Hello");
+  EXPECT_TRUE(w->progress().continuable);
+  ASSERT_FALSE(
+      w->feed("data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"x\","
+              "\"thought\":true}]}}]}\r\n\r\n"));
+  EXPECT_FALSE(w->progress().continuable);
+  auto done = codec().stream_watcher(kStream);
+  ASSERT_FALSE(
+      done->feed("data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"A\"}]},"
+                 "\"finishReason\":\"STOP\"}]}\r\n\r\n"));
+  EXPECT_FALSE(done->progress().continuable);
+}

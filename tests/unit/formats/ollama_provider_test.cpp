@@ -534,3 +534,15 @@ TEST(OllamaProviderStream, LoadAfterContentIsStillTheEnd) {
   EXPECT_TRUE(fed.complete);
   EXPECT_EQ(fed.chunks[2], chunk("{}", "stop"));
 }
+
+TEST(OllamaWatcher, FollowsTheTextUntilThinkingToolsOrDone) {
+  auto w = codec().stream_watcher(chat_call(true));
+  ASSERT_FALSE(
+      w->feed("{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"Hel\"},\"done\":false}\n"
+              "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"lo\"},\"done\":false}\n"));
+  EXPECT_EQ(w->progress().text, "Hello");
+  EXPECT_TRUE(w->progress().continuable);
+  ASSERT_FALSE(w->feed(
+      "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"\",\"thinking\":\"hm\"},\"done\":false}\n"));
+  EXPECT_FALSE(w->progress().continuable);
+}
