@@ -175,20 +175,11 @@ std::int64_t estimated_input_tokens(const Job& job) {
 
 namespace {
 
-// A video job's polls must go to the provider that created it, for its creator only.
-void remember_video_job(const AttemptContext& a, std::string_view answer) {
-  auto id = oai::video_job_id(answer);
+// What the provider keeps from this answer (a video job, a stored Response) is read back through
+// it, by its creator only. (Nothing for an empty id.)
+void remember_held(const AttemptContext& a, Held kind, std::string_view id) {
   if (id.empty()) return;
-  record_holder(a.gw, Held::kVideoJob, std::move(id), a.c.provider->provider.id,
-                auth::key_digest(a.caller.key->api_key));
-}
-
-// What the provider stores from this answer (a Response) is read back through it, by its creator
-// only.
-void remember_stored(const AttemptContext& a, std::string_view id) {
-  if (id.empty()) return;
-  record_holder(a.gw, Held::kResponse, std::string(id), a.c.provider->provider.id,
-                auth::key_digest(a.caller.key->api_key));
+  record_holder(a.gw, kind, std::string(id), a.c.provider->provider.id, auth::key_digest(a.caller.key->api_key));
 }
 
 formats::AnswerContext answer_context(const AttemptContext& a, const server::Exchange& ex) {
@@ -292,8 +283,8 @@ boost::asio::awaitable<AttemptReport> try_plain(server::Exchange& ex, AttemptCon
   std::optional<core::Usage> usage;
   if (relays_bytes(a)) {
     usage = relayed_usage(a, r.body);
-    if (a.job.canon.op == formats::Operation::kVideos) remember_video_job(a, r.body);
-    if (a.c.provider->codec) remember_stored(a, a.c.provider->codec->stored_id(r.body));
+    if (a.job.canon.op == formats::Operation::kVideos) remember_held(a, Held::kVideoJob, oai::video_job_id(r.body));
+    if (a.c.provider->codec) remember_held(a, Held::kResponse, a.c.provider->codec->stored_id(r.body));
     out = server::Response{
         r.status, r.content_type.empty() ? "application/json" : std::move(r.content_type), std::move(r.body), {}};
   } else if (const auto* upstream = a.c.provider->codec) {
@@ -548,7 +539,7 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
   target.gate = a.gate;
   target.lane = a.lane;
   auto end = co_await relay_events(ex, stream, target, a.c.provider->provider.id);
-  if (watcher) remember_stored(a, watcher->stored_id());
+  if (watcher) remember_held(a, Held::kResponse, watcher->stored_id());
   if (end.kind == StreamEnd::Kind::kLost) co_return rep;  // the other lane of a hedge answered
   if (end.kind == StreamEnd::Kind::kCut) {                // the client's stream stays open for a continuation
     const std::int64_t part =

@@ -7,6 +7,7 @@ import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startMock, startGateway, mockProvider, userKeys, newKey, sseEvents, openTier, postChat, modelPosts, tokensUsed,
+  waitFor,
 } from './lib/harness.mjs';
 import { protocols } from './lib/protocols.mjs';
 
@@ -138,6 +139,13 @@ describe('a stream cut mid-answer is continued by prefill', () => {
     assert.equal(usage.completion_tokens, Math.ceil(firstChars / 4) + Math.ceil(rest / 4));
     assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
     assert.equal((await tokensUsed(gw, USER)) - before, usage.total_tokens, 'billed what the client was shown');
+    const stats = await waitFor(() => {
+      const p = gw.readJson('providers.json');
+      const cut = p.find((x) => x.id === 'cut-a').models.billing;
+      return cut.errors === 1 && { cut, cont: p.find((x) => x.id === 'cont-b').models.billing };
+    });
+    assert.ok(stats, 'the cut counts as an error of cut-a/billing');
+    assert.equal(stats.cont.errors, 0, 'the continuation served');
   });
 
   test('a stall past the idle timeout is continued too', async () => {
