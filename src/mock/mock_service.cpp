@@ -454,6 +454,12 @@ MockService::Awaitable MockService::audio_upload(Exchange& ex, bool translation)
   std::optional<Fault> fault;
   const bool settled = co_await open_call(ex, model, invalid, fault);
   if (settled) co_return;
+  if (plan->stream) {
+    auto cfg = config();
+    auto events = transcription_events(*plan, stream_shape(*cfg, fault).content_chunks);
+    co_await answer_events(ex, events, "text/event-stream", kMalformedEvent, *cfg, fault);
+    co_return;
+  }
   auto answer = transcription_answer(*plan);
   if (answer.content_type == "application/json") {
     co_await answer_json(ex, std::move(answer.body), fault);

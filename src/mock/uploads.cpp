@@ -72,11 +72,45 @@ core::Result<TranscriptionPlan> plan_transcription(std::string_view content_type
     if (!known) return invalid_request("'" + f->value + "' is not a valid response_format", "response_format");
     plan.response_format = f->value;
   }
+  if (const auto* s = form->text("stream"); s && !translation) {
+    if (s->value != "true" && s->value != "false") return invalid_request("stream must be a boolean", "stream");
+    plan.stream = s->value == "true";
+  }
   return plan;
 }
 
 std::string transcription_text(const TranscriptionPlan& plan) {
   return plan.filename + ": " + std::to_string(plan.file_bytes) + " bytes, fnv " + plan.file_digest;
+}
+
+namespace {
+
+json::object token_usage(const TranscriptionPlan& plan, std::string_view text) {
+  const auto input = seconds_of(plan) * 10;
+  const auto output = static_cast<std::int64_t>((text.size() + 3) / 4);
+  return json::object{
+      {"type", "tokens"}, {"input_tokens", input}, {"output_tokens", output}, {"total_tokens", input + output}};
+}
+
+void data_event(const json::object& o, SseEvents& events) {
+  events.buffer() += "data: ";
+  events.buffer() += json::serialize(o);
+  events.buffer() += "\n\n";
+  events.end_event();
+}
+
+}  // namespace
+
+SseEvents transcription_events(const TranscriptionPlan& plan, std::int64_t content_chunks) {
+  const auto text = transcription_text(plan);
+  SseEvents events;
+  events.begin_content();
+  for (auto piece : split_text(text, content_chunks))
+    data_event(json::object{{"type", "transcript.text.delta"}, {"delta", piece}}, events);
+  events.end_content();
+  data_event(json::object{{"type", "transcript.text.done"}, {"text", text}, {"usage", token_usage(plan, text)}},
+             events);
+  return events;
 }
 
 TranscriptionAnswer transcription_answer(const TranscriptionPlan& plan) {
@@ -97,10 +131,7 @@ TranscriptionAnswer transcription_answer(const TranscriptionPlan& plan) {
     out["duration"] = seconds;
     out["segments"] = json::array{json::object{{"id", 0}, {"start", 0.0}, {"end", seconds}, {"text", text}}};
   } else if (plan.model.rfind("gpt-4o", 0) == 0) {
-    const auto input = seconds * 10;
-    const auto output = static_cast<std::int64_t>((text.size() + 3) / 4);
-    out["usage"] = json::object{
-        {"type", "tokens"}, {"input_tokens", input}, {"output_tokens", output}, {"total_tokens", input + output}};
+    out["usage"] = token_usage(plan, text);
   } else {
     out["usage"] = json::object{{"type", "duration"}, {"seconds", seconds}};
   }

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "mock/chat_responder.hpp"
 #include "mock/media.hpp"
 
 namespace anygpt::mock {
@@ -19,6 +20,7 @@ struct TranscriptionPlan {
   std::string file_digest;               // FNV-1a 64 of the file's bytes, 16 hex digits
   std::string response_format = "json";  // json, text, srt, verbose_json, vtt, diarized_json
   bool translation = false;
+  bool stream = false;  // transcriptions only: the form's "stream" is "true"
 };
 
 // A multipart/form-data body with `file` (a file part) and `model` required; response_format as
@@ -37,6 +39,11 @@ struct TranscriptionAnswer {
 // usage {"type":"duration","seconds"} (whisper), or {"type":"tokens",...} for gpt-4o* models;
 // verbose_json a duration and segments; text, srt and vtt are plain text.
 TranscriptionAnswer transcription_answer(const TranscriptionPlan& plan);
+
+// A streamed transcription: `data: {"type":"transcript.text.delta","delta"}` events (one per
+// `content_chunks` piece of the text, 0: ~3 characters each), then transcript.text.done with the
+// whole text and the tokens usage, as OpenAI streams gpt-4o-transcribe (no [DONE]).
+SseEvents transcription_events(const TranscriptionPlan& plan, std::int64_t content_chunks);
 
 // An image edit: `image` or `image[]` file parts and `prompt` required; n, response_format,
 // model as for generations. The answer is images_body's.

@@ -527,6 +527,7 @@ boost::asio::awaitable<AttemptReport> try_stream(server::Exchange& ex, AttemptCo
   if (a.caller.key->is_admin()) headers.emplace_back("x-anygpt-provider", a.c.provider->provider.id);
   RelayTarget target;
   target.include_usage = a.job.canon.include_usage;
+  target.add_done = a.job.canon.op == formats::Operation::kChat;
   target.encoder = encoder;
   target.decoder = decoder.get();
   target.watcher = watcher.get();

@@ -368,7 +368,7 @@ boost::asio::awaitable<StreamEnd> relay_events(server::Exchange& ex, upstream::S
   // The provider ended the body cleanly: the answer is complete even without its [DONE].
   if (target.encoder && !target.watcher)  // a watched stream's own end events went through
     target.encoder->finish(relay.final_usage(), relay.now(), out);
-  else if (!target.encoder && !relay.done_seen)
+  else if (!target.encoder && !relay.done_seen && target.add_done)
     out += "data: [DONE]\n\n";
   const bool written = co_await deliver(ex, relay, out, true);
   if (!written) relay.end.kind = relay.lost ? StreamEnd::Kind::kLost : StreamEnd::Kind::kClientGone;

@@ -51,6 +51,7 @@ class HedgeGate;
 // usage chunk, the encoder's finish) adds seam->billed completion tokens. REQUIRES: no watcher.
 struct RelayTarget {
   bool include_usage = false;
+  bool add_done = true;  // a relayed OpenAI chat stream ends with [DONE] (a transcription's ends as it does)
   formats::StreamEncoder* encoder = nullptr;
   formats::StreamDecoder* decoder = nullptr;
   formats::StreamWatcher* watcher = nullptr;

@@ -73,6 +73,25 @@ describe('transcriptions', () => {
     assert.equal(await tokensUsed(), before + seconds(audio) * 10);
   });
 
+  test('stream: transcript.text.delta events relayed as they come, then the done event; billed its usage', async () => {
+    await clear();
+    const before = await tokensUsed();
+    const audio = randomBytes(64000);
+    const stream = await client.audio.transcriptions.create({ file: await toFile(audio, 'live.wav'), model: 'gpt-4o-transcribe', stream: true });
+    const events = [];
+    for await (const ev of stream) events.push(ev);
+    const deltas = events.filter((e) => e.type === 'transcript.text.delta');
+    const done = events.at(-1);
+    assert.ok(deltas.length > 3, `${deltas.length} deltas`);
+    assert.equal(deltas.map((e) => e.delta).join(''), heard('live.wav', audio));
+    assert.equal(done.type, 'transcript.text.done');
+    assert.equal(done.text, heard('live.wav', audio));
+    assert.equal(done.usage.type, 'tokens');
+    assert.equal(await tokensUsed(), before + done.usage.total_tokens);
+    const [rec] = await modelPosts(mock);
+    assert.equal(fieldOf(rec, 'stream'), 'true');
+  });
+
   test('a large upload is spooled, and the model renamed to the provider\'s name', async () => {
     await clear();
     const audio = randomBytes(900 * 1024);  // past the 256 KB kept in memory
@@ -192,7 +211,8 @@ describe('refused before anything goes upstream', () => {
     ['no file', '/v1/audio/transcriptions', { model: 'whisper-1' }, 400, 'file'],
     ['no model', '/v1/audio/transcriptions', { file: new Blob(['x']) }, 400, 'model'],
     ['a bad response_format', '/v1/audio/translations', { file: new Blob(['x']), model: 'whisper-1', response_format: 'diarized_json' }, 400, 'response_format'],
-    ['stream', '/v1/audio/transcriptions', { file: new Blob(['x']), model: 'whisper-1', stream: 'true' }, 400, 'stream'],
+    ['a stream of a translation', '/v1/audio/translations', { file: new Blob(['x']), model: 'whisper-1', stream: 'true' }, 400, 'stream'],
+    ['a stream that is not a boolean', '/v1/audio/transcriptions', { file: new Blob(['x']), model: 'whisper-1', stream: 'yes' }, 400, 'stream'],
     ['an unknown model', '/v1/audio/transcriptions', { file: new Blob(['x']), model: 'no-such-model' }, 404, 'model'],
     ['a model without audio_input', '/v1/audio/transcriptions', { file: new Blob(['x']), model: 'text-only' }, 400, 'model'],
     ['an edit without prompt', '/v1/images/edits', { image: new Blob(['x']), model: 'dall-e-2' }, 400, 'prompt'],

@@ -141,6 +141,17 @@ TEST(InspectEvent, FindsTopLevelUsageAndToolArguments) {
   EXPECT_EQ(estimate_tokens(0), 0);
 }
 
+TEST(InspectEvent, TranscriptEventsAreContent) {
+  auto delta = inspect_event(R"(data: {"type":"transcript.text.delta","delta":"héllo"})");
+  EXPECT_TRUE(delta.content) << "commits the stream at the first delta";
+  EXPECT_EQ(delta.delivered_chars, 5u);
+  auto done = inspect_event(R"(data: {"type":"transcript.text.done","text":"héllo","usage":{"total_tokens":3}})");
+  EXPECT_TRUE(done.content);
+  EXPECT_EQ(done.delivered_chars, 0u) << "the whole text is not counted twice";
+  EXPECT_TRUE(done.has_usage);
+  EXPECT_EQ(inspect_event(R"(data: {"choices":[{"delta":{"role":"assistant"}}]})").delivered_chars, 0u);
+}
+
 TEST(InspectEvent, CapturesDeltaContentAndFlagsToolCallsAndFinishes) {
   std::string text = "so far: ";
   auto e = inspect_event(R"(data: {"choices":[{"delta":{"content":"a\"b\u00e9"},"logprobs":{"content":[]}}]})", &text);

@@ -10,10 +10,13 @@ namespace anygpt::formats::openai {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> kTextKeys{"content", "arguments", "refusal", "reasoning",
-                                                    "reasoning_content"};
-// A tool call or a finish reason makes a chunk content even without text.
-constexpr std::array<std::string_view, 2> kContentMarks{"tool_calls", "finish_reason"};
+// ("delta" is a string only in a transcription stream's transcript.text.delta; a chat chunk's
+// delta is an object.)
+constexpr std::array<std::string_view, 6> kTextKeys{"content",   "arguments",         "refusal",
+                                                    "reasoning", "reasoning_content", "delta"};
+// A tool call or a finish reason makes a chunk content even without text (and a transcript's
+// whole "text", in transcript.text.done).
+constexpr std::array<std::string_view, 3> kContentMarks{"tool_calls", "finish_reason", "text"};
 constexpr std::array<std::string_view, 2> kFlags{"tool_calls", "finish_reason"};  // bits 0 and 1
 // Validates, spots top-level "usage":{...}, measures delta text, tells content chunks and captures
 // the content text.

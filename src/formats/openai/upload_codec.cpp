@@ -57,7 +57,7 @@ core::Result<std::string> model_of(const json::object& form, const RouteParams& 
 std::optional<core::Error> refuse_stream(const json::object& form) {
   const auto* s = form.if_contains("stream");
   if (s && s->is_string() && s->get_string() == "true")
-    return invalid("Streamed uploads are not relayed by this gateway; omit 'stream'", "stream");
+    return invalid("This upload has no streamed answer; omit 'stream'", "stream");
   return std::nullopt;
 }
 
@@ -119,10 +119,20 @@ class AudioUploadCodec final : public UploadCodec {
       for (auto f : formats_) list.append(list.empty() ? "" : ", ").append(f);
       return invalid("'response_format' must be one of " + list, "response_format");
     }
-    if (auto e = refuse_stream(form)) return *e;
+    bool stream = false;
+    if (op_ == Operation::kTranscriptions) {  // (translations have no stream)
+      auto s = text_field(form, "stream");
+      if (!s) return s.error();
+      if (*s && !one_of(**s, {"true", "false"})) return invalid("'stream' must be \"true\" or \"false\"", "stream");
+      stream = *s && (*s)->get_string() == "true";
+    } else if (auto e = refuse_stream(form)) {
+      return *e;
+    }
     auto model = model_of(form, route, nullptr);
     if (!model) return model.error();
-    return passthrough(op_, std::move(*model));
+    auto canon = passthrough(op_, std::move(*model));
+    canon.stream = stream;  // transcript.text.delta events, relayed as they come
+    return canon;
   }
 
  private:
