@@ -15,15 +15,14 @@ using core::ErrorKind;
 using core::make_error;
 using server::http::verb;
 
-namespace {
-
-// The caller must hold an admin key (401 without a valid key, 403 for a user key).
 core::Result<pipeline::Caller> require_admin(pipeline::Gateway& gw, server::Exchange& ex) {
   auto caller = pipeline::authenticate(gw, ex, false);
   if (!caller) return caller.error();
   if (!caller->key->is_admin()) return make_error(ErrorKind::kForbidden, "Admin access required", {}, "admin_required");
   return caller;
 }
+
+namespace {
 
 // POST {"apiKey": "..."} or {"userId": "..."}: the key stops working at once here and, with
 // shared state, on every instance within a second.

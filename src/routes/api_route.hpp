@@ -43,6 +43,11 @@ std::vector<ApiRoute> interaction_routes(pipeline::Gateway& gw, const formats::P
                                          const std::string& prefix);
 std::vector<ApiRoute> models_routes(pipeline::Gateway& gw);
 std::vector<ApiRoute> admin_routes(pipeline::Gateway& gw);
+// GET {/admin,/api/admin}/providers[/{id}] (keys masked) and /health/providers
+// (routes/admin_provider_routes.cpp).
+std::vector<ApiRoute> admin_provider_routes(pipeline::Gateway& gw);
+// The caller must hold an admin key (401 without a valid key, 403 for a user key).
+core::Result<pipeline::Caller> require_admin(pipeline::Gateway& gw, server::Exchange& ex);
 RouteFamily gemini_routes(pipeline::Gateway& gw);
 RouteFamily anthropic_routes(pipeline::Gateway& gw);
 RouteFamily groq_routes(pipeline::Gateway& gw);

@@ -163,7 +163,10 @@ RouteTable all_routes(pipeline::Gateway& gw) {
     add(std::move(v));
   }
   if (gw.config.enable_models_routes) add(models_routes(gw));
-  if (gw.config.enable_admin_routes) add(admin_routes(gw));
+  if (gw.config.enable_admin_routes) {
+    add(admin_routes(gw));
+    add(admin_provider_routes(gw));
+  }
   add_family(gw.config.enable_gemini_routes, &gemini_routes);
   add_family(gw.config.enable_anthropic_routes, &anthropic_routes);
   add_family(gw.config.enable_groq_routes, &groq_routes);
