@@ -1,5 +1,6 @@
 // anygpt: wiring only. Reads configuration and data files, starts the HTTP server and the
 // background writer, and drains gracefully on SIGTERM/SIGINT.
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <boost/json.hpp>
@@ -149,6 +150,20 @@ void load_data(pipeline::Gateway& gw, pipeline::SharedState* shared) {
     core::log(core::LogLevel::kWarn, "providers.json has no provider: chat requests will answer 404 model_not_found");
 }
 
+// MAX_CONNECTIONS=0: raises the soft open-file limit to the hard one, then allows half of it
+// to client connections (each may hold an upstream connection too), less a reserve for files.
+int connection_cap_from_fd_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  const auto files = static_cast<std::int64_t>(std::min<rlim_t>(lim.rlim_cur, 1 << 22));
+  return static_cast<int>(std::max<std::int64_t>(64, (files - 128) / 2));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -198,10 +213,18 @@ int main(int argc, char** argv) {
   sopt.port = gw.config.port;
   sopt.threads = gw.config.worker_threads;
   sopt.max_body_bytes = gw.config.max_body_bytes;
+  sopt.keep_alive_idle_ms = gw.config.keep_alive_timeout_ms;
+  sopt.header_timeout_ms = gw.config.client_header_timeout_ms;
+  sopt.body_timeout_ms = gw.config.client_body_timeout_ms;
+  sopt.body_min_rate = gw.config.client_body_min_rate;
+  sopt.write_timeout_ms = gw.config.client_write_timeout_ms;
+  sopt.max_connections = gw.config.max_connections > 0 ? gw.config.max_connections : connection_cap_from_fd_limit();
+  sopt.max_unauthenticated_per_ip = gw.config.max_unauthenticated_connections_per_ip;
   sopt.cors = {gw.config.cors_origin, gw.config.cors_methods, gw.config.cors_headers};
   auto table = routes::all_routes(gw);
   server::HttpServer server(sopt, routes::error_renderer(table));
   for (auto& r : table.routes) server.add_route({r.method, r.path, r.handler, r.streams_body});
+  gw.connection_stats = [&server] { return server.connection_stats(); };
 
   upstream::ClientOptions copt;
   copt.timeouts.connect = std::chrono::milliseconds(gw.config.upstream_connect_timeout_ms);

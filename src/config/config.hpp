@@ -80,6 +80,14 @@ struct Config {
   bool image_fetch_keep_failed = false;  // IMAGE_FETCH_ON_FAILURE=keep: leave failing URLs for the provider
 
   std::int64_t max_body_bytes = 50LL * 1024 * 1024;
+  // Slow and hostile clients (server::ServerOptions has each one's meaning).
+  std::int64_t client_header_timeout_ms = 10000;
+  std::int64_t client_body_timeout_ms = 20000;
+  std::int64_t client_body_min_rate = 1024;
+  std::int64_t client_write_timeout_ms = 30000;
+  std::int64_t keep_alive_timeout_ms = 65000;
+  int max_connections = 0;  // 0: from the open-file limit
+  int max_unauthenticated_connections_per_ip = 512;
   std::int64_t flush_interval_ms = 1000;
   std::int64_t shutdown_timeout_ms = 10000;
 

@@ -57,6 +57,7 @@ core::Result<Caller> authenticate(const Gateway& gw, const server::Exchange& ex,
                       "missing_api_key");
   auto key = gw.keys->find(raw);
   if (!key) return make_error(ErrorKind::kUnauthorized, "Invalid API key", {}, "invalid_api_key");
+  ex.mark_authenticated();
   auto tiers = gw.tiers.load();
   auto it = tiers->find(key->tier);
   if (it == tiers->end())

@@ -18,6 +18,7 @@
 #include "routing/catalog.hpp"
 #include "routing/failure.hpp"
 #include "routing/health.hpp"
+#include "server/connection_gate.hpp"
 #include "server/exchange.hpp"
 #include "store/data_dir.hpp"
 #include "upstream/client.hpp"
@@ -66,6 +67,7 @@ struct Gateway {
   OwnedStore stored_responses{provider_records_options(Held::kResponse)};  // which provider stores a Response
   OwnedStore interactions{interactions_options()};                         // finished interactions, for their polls
   RoutingCounters counters;
+  std::function<server::ConnectionStats()> connection_stats;  // the HTTP server's (set by main)
   // Blocking file work of requests (upload spools), kept off the event loops.
   boost::asio::thread_pool file_io{1};
 };

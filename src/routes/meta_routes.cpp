@@ -87,6 +87,18 @@ std::string metrics_text(const pipeline::Gateway& gw) {
   count("anygpt_hedge_wins_total", "hedges that produced content first and served", gw.counters.hedge_wins);
   count("anygpt_hedge_loser_tokens_total", "estimated prompt tokens of the cancelled lanes of hedge races",
         gw.counters.hedge_loser_tokens);
+  if (gw.connection_stats) {
+    auto c = gw.connection_stats();
+    gauge(out, "anygpt_client_connections", "open client connections", c.open);
+    gauge(out, "anygpt_client_connections_refused_total", "connections refused at MAX_CONNECTIONS",
+          static_cast<std::int64_t>(c.refused_total), "counter");
+    gauge(out, "anygpt_client_connections_refused_per_ip_total",
+          "connections refused at MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP", static_cast<std::int64_t>(c.refused_per_ip),
+          "counter");
+    gauge(out, "anygpt_client_deadline_closes_total",
+          "client connections closed by a header, body or write deadline (slow or hostile clients)",
+          static_cast<std::int64_t>(c.timed_out), "counter");
+  }
   if (gw.shared) {
     auto m = gw.shared->metrics();
     gauge(out, "anygpt_redis_up", "1 when Redis is reachable (0: degraded, serving from local state)", m.up ? 1 : 0);

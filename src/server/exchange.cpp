@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "server/connection_gate.hpp"
 #include "server/http_server.hpp"
 
 namespace anygpt::server {
@@ -128,8 +129,7 @@ asio::awaitable<void> Exchange::send_response() {
   build_head(response.status, response.content_type, response.headers, response.body.size(), false);
   std::array<asio::const_buffer, 2> bufs{asio::buffer(head_), asio::buffer(response.body)};
   if (request_.method() == http::verb::head) bufs[1] = asio::const_buffer{};
-  auto [ec, n] = co_await asio::async_write(socket_, bufs, kTuple);
-  if (ec) broken_ = true;
+  co_await write_all(bufs);
 }
 
 asio::awaitable<bool> Exchange::begin_stream(unsigned status, std::string_view content_type, Headers headers) {
@@ -142,8 +142,7 @@ asio::awaitable<bool> Exchange::send_stream_head(unsigned status, std::string_vi
   streaming_ = true;
   status_ = status;
   build_head(status, content_type, stream_headers_, 0, true);
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(head_), kTuple);
-  if (ec) broken_ = true;
+  co_await write_all(asio::buffer(head_));
   co_return !broken_;
 }
 
@@ -154,17 +153,35 @@ asio::awaitable<bool> Exchange::write_chunk(std::string_view data) {
   int len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
   std::array<asio::const_buffer, 3> bufs{asio::buffer(size_line, static_cast<std::size_t>(len)),
                                          asio::buffer(data.data(), data.size()), asio::buffer("\r\n", 2)};
-  auto [ec, n] = co_await asio::async_write(socket_, bufs, kTuple);
-  if (ec) broken_ = true;
+  co_await write_all(bufs);
   probe_.seen_once = false;  // a write that went through says the client is there
   co_return !broken_;
 }
 
 asio::awaitable<bool> Exchange::end_stream() {
   if (broken_) co_return false;
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer("0\r\n\r\n", 5), kTuple);
-  if (ec) broken_ = true;
+  co_await write_all(asio::buffer("0\r\n\r\n", 5));
   co_return !broken_;
+}
+
+template <typename Buffers>
+asio::awaitable<void> Exchange::write_all(const Buffers& buffers) {
+  const auto timeout = shared_.options.write_timeout_ms;
+  if (timeout > 0)
+    write_watch_.arm(core::Watchdog::for_this_thread(), core::SteadyClock::now() + std::chrono::milliseconds(timeout));
+  auto [ec, n] = co_await asio::async_write(socket_, buffers, kTuple);
+  write_watch_.disarm();
+  if (ec) broken_ = true;
+}
+
+void Exchange::WriteWatch::on_deadline() {
+  ex_.shared_.timed_out.fetch_add(1, std::memory_order_relaxed);
+  beast::error_code ec;
+  ex_.socket_.cancel(ec);
+}
+
+void Exchange::mark_authenticated() const {
+  if (ticket_) ticket_->authenticated();
 }
 
 void Exchange::abort() {

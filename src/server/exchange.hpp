@@ -40,6 +40,7 @@ struct Response {
 };
 
 struct SessionShared;
+class ConnectionTicket;
 
 // The body of a request whose route reads it as it arrives (Route::streams_body), in pieces.
 // Owned by the session; single-threaded.
@@ -93,6 +94,13 @@ class Exchange {
   std::string_view query_value(std::string_view name) const;
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
+  // The connection's place under the server's caps (set by the session).
+  void set_ticket(ConnectionTicket* ticket) { ticket_ = ticket; }
+  // A request on this connection was authenticated: the connection stops counting against its
+  // address's cap on unauthenticated connections. (Const: it changes the connection's state,
+  // not this request's; called by the authenticating layer.)
+  void mark_authenticated() const;
+
   // Headers added to whatever answer this exchange sends (e.g. rate-limit headers).
   // REQUIRES: `name` has static storage (a literal); at most kMaxExtraHeaders per exchange.
   void add_header(std::string_view name, std::string value);
@@ -134,6 +142,22 @@ class Exchange {
                   bool chunked);
   asio::awaitable<void> send_response();
   asio::awaitable<bool> send_stream_head(unsigned status, std::string_view content_type);
+  // Writes `buffers` whole, under the write deadline: a client that reads nothing for
+  // write_timeout_ms loses its connection. Sets broken_ on failure.
+  template <typename Buffers>
+  asio::awaitable<void> write_all(const Buffers& buffers);
+
+  // Cancels the socket's pending write when its deadline passes.
+  class WriteWatch : public core::DeadlineWatch {
+   public:
+    explicit WriteWatch(Exchange& ex) : ex_(ex) {}
+
+   protected:
+    void on_deadline() override;
+
+   private:
+    Exchange& ex_;
+  };
 
   // Probes the client socket for EOF while armed.
   class ClientProbe : public core::Watch {
@@ -170,6 +194,8 @@ class Exchange {
   bool broken_ = false;
   bool aborted_ = false;
   ClientProbe probe_;
+  WriteWatch write_watch_{*this};
+  ConnectionTicket* ticket_ = nullptr;
   unsigned status_ = 0;
 };
 

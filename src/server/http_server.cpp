@@ -16,6 +16,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
 #include <optional>
 #include <random>
 #include <thread>
@@ -61,9 +62,41 @@ struct HttpServer::Worker {
   std::thread thread;
 };
 
+namespace {
+// The whole HTTP answer sent to a connection refused at accept (its request was not read).
+std::string refusal_answer(const ErrorRenderer& render, core::Error error) {
+  Response r = render(error, "");
+  std::string out = "HTTP/1.1 " + std::to_string(r.status) + " ";
+  auto reason = http::obsolete_reason(static_cast<http::status>(r.status));
+  out.append(reason.data(), reason.size());
+  out += "\r\nContent-Type: " + r.content_type + "\r\nContent-Length: " + std::to_string(r.body.size()) +
+         "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + r.body;
+  return out;
+}
+}  // namespace
+
 HttpServer::HttpServer(ServerOptions options, ErrorRenderer render_error) : shared_(std::make_shared<SessionShared>()) {
   shared_->options = std::move(options);
   shared_->render_error = std::move(render_error);
+  const auto& opt = shared_->options;
+  shared_->gate = std::make_unique<ConnectionGate>(opt.max_connections, opt.max_unauthenticated_per_ip);
+  shared_->refusal_total = refusal_answer(
+      shared_->render_error, core::make_error(core::ErrorKind::kUpstreamUnavailable,
+                                              "The server is at its limit of " + std::to_string(opt.max_connections) +
+                                                  " connections (MAX_CONNECTIONS); retry shortly",
+                                              {}, "too_many_connections"));
+  shared_->refusal_per_ip = refusal_answer(
+      shared_->render_error,
+      core::make_error(core::ErrorKind::kRateLimited,
+                       "Too many connections from your address that have not yet authenticated a request (limit " +
+                           std::to_string(opt.max_unauthenticated_per_ip) + ")",
+                       {}, "too_many_connections_from_address"));
+}
+
+ConnectionStats HttpServer::connection_stats() const {
+  return ConnectionStats{shared_->gate->open(), shared_->refused_total.load(std::memory_order_relaxed),
+                         shared_->refused_per_ip.load(std::memory_order_relaxed),
+                         shared_->timed_out.load(std::memory_order_relaxed)};
 }
 
 HttpServer::~HttpServer() {
@@ -226,19 +259,31 @@ asio::awaitable<void> reply_parse_error(tcp::socket& socket, SessionShared& shar
   co_await ex.reply(shared.render_error(err, path));
 }
 
-// Armed while a session waits for (or reads) a request: closes the wait when the keep-alive
-// deadline passes or the server drains.
+// What a session is waiting for while its IdleWatch is armed.
+enum class Wait {
+  kIdle,       // the next request on a kept-alive connection: a drain ends it, its deadline is quiet
+  kFirstHead,  // a new connection's first head: a drain ends it, its deadline is a slow client's
+  kRead,       // the rest of a request on its way: only its deadline (a slow client's) ends it
+};
+
+// Armed while a session waits for or reads a request: cancels the read when its deadline
+// passes or (as `Wait` says) when the server drains.
 class IdleWatch : public core::Watch {
  public:
-  IdleWatch(tcp::socket& socket, const SessionShared& shared) : socket_(socket), shared_(shared) {}
-  void arm(core::SteadyClock::time_point deadline) {
+  IdleWatch(tcp::socket& socket, SessionShared& shared) : socket_(socket), shared_(shared) {}
+  void arm(core::SteadyClock::time_point deadline, Wait wait) {
     deadline_ = deadline;
+    wait_ = wait;
     core::Watchdog::for_this_thread().arm(*this);
   }
+  // Moves the deadline of the armed read.
+  void extend(core::SteadyClock::duration by) { deadline_ += by; }
 
  protected:
   void on_tick(core::SteadyClock::time_point now) override {
-    if (now < deadline_ && !shared_.draining.load(std::memory_order_relaxed)) return;
+    const bool drained = wait_ != Wait::kRead && shared_.draining.load(std::memory_order_relaxed);
+    if (now < deadline_ && !drained) return;
+    if (!drained && wait_ != Wait::kIdle) shared_.timed_out.fetch_add(1, std::memory_order_relaxed);
     disarm();
     beast::error_code ec;
     socket_.cancel(ec);
@@ -246,9 +291,20 @@ class IdleWatch : public core::Watch {
 
  private:
   tcp::socket& socket_;
-  const SessionShared& shared_;
+  SessionShared& shared_;
   core::SteadyClock::time_point deadline_{};
+  Wait wait_ = Wait::kIdle;
 };
+
+std::chrono::milliseconds ms(std::int64_t v) {
+  return std::chrono::milliseconds(v);
+}
+
+// How much more time `bytes` of body earn at the server's minimum body rate.
+core::SteadyClock::duration earned(const ServerOptions& opt, std::size_t bytes) {
+  if (opt.body_min_rate <= 0) return {};
+  return std::chrono::microseconds(static_cast<std::int64_t>(bytes) * 1000000 / opt.body_min_rate);
+}
 
 // The body of a streams_body route, read piece by piece into a fixed buffer as the handler asks.
 class StreamedBody final : public BodyReader {
@@ -256,7 +312,12 @@ class StreamedBody final : public BodyReader {
   using Parser = http::request_parser<http::buffer_body>;
   StreamedBody(tcp::socket& socket, beast::flat_buffer& buffer, Parser& parser, IdleWatch& idle,
                const ServerOptions& options)
-      : socket_(socket), buffer_(buffer), parser_(parser), idle_(idle), options_(options) {}
+      : socket_(socket),
+        buffer_(buffer),
+        parser_(parser),
+        idle_(idle),
+        options_(options),
+        deadline_(core::SteadyClock::now() + ms(options.body_timeout_ms)) {}
 
   asio::awaitable<core::Result<std::string_view>> next() override {
     for (;;) {
@@ -264,11 +325,12 @@ class StreamedBody final : public BodyReader {
       auto& body = parser_.get().body();
       body.data = piece_.data();
       body.size = piece_.size();
-      idle_.arm(core::SteadyClock::now() + std::chrono::milliseconds(options_.keep_alive_idle_ms));
+      idle_.arm(deadline_, Wait::kRead);
       auto [ec, n] = co_await http::async_read_some(socket_, buffer_, parser_, kTuple);
       idle_.disarm();
       if (ec == http::error::need_buffer) ec = {};
       const std::size_t got = piece_.size() - parser_.get().body().size;
+      deadline_ += earned(options_, n);
       if (ec == http::error::body_limit)
         co_return core::make_error(
             core::ErrorKind::kPayloadTooLarge,
@@ -288,6 +350,7 @@ class StreamedBody final : public BodyReader {
   Parser& parser_;
   IdleWatch& idle_;
   const ServerOptions& options_;
+  core::SteadyClock::time_point deadline_;  // CLIENT_BODY_TIMEOUT_MS, extended as bytes arrive
   std::array<char, 64 * 1024> piece_;
 };
 
@@ -297,7 +360,7 @@ class StreamedBody final : public BodyReader {
 asio::awaitable<void> drain_unread(tcp::socket& socket, IdleWatch& idle) {
   constexpr auto kLinger = std::chrono::seconds(2);
   std::array<char, 16 * 1024> sink;
-  idle.arm(core::SteadyClock::now() + kLinger);
+  idle.arm(core::SteadyClock::now() + kLinger, Wait::kIdle);
   for (;;) {
     auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), kTuple);
     if (ec) break;
@@ -305,21 +368,49 @@ asio::awaitable<void> drain_unread(tcp::socket& socket, IdleWatch& idle) {
   idle.disarm();
 }
 
-asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared> shared) {
+// Reads the rest of a request's body into `parser` under the body deadline: body_timeout_ms
+// from now, extended by each byte received at body_min_rate (a slow drip runs out of time, a
+// large upload at a decent rate does not).
+asio::awaitable<beast::error_code> read_body(tcp::socket& socket, beast::flat_buffer& buffer,
+                                             http::request_parser<http::string_body>& parser, IdleWatch& watch,
+                                             const ServerOptions& opt) {
+  watch.arm(core::SteadyClock::now() + ms(opt.body_timeout_ms), Wait::kRead);
+  beast::error_code ec;
+  while (!ec && !parser.is_done()) {
+    auto [e, n] = co_await http::async_read_some(socket, buffer, parser, kTuple);
+    ec = e;
+    watch.extend(earned(opt, n));
+  }
+  watch.disarm();
+  co_return ec;
+}
+
+asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared> shared, ConnectionTicket ticket) {
   beast::flat_buffer buffer;
   buffer.reserve(16 * 1024);
   const auto& opt = shared->options;
   IdleWatch idle(socket, *shared);
   bool unread_body = false;  // the last request was answered before its body was read
+  bool first = true;         // the connection's first request: its head deadline counts from accept
   std::string scratch;       // response heads, reused by every request of the connection
   scratch.reserve(512);
-  for (;;) {
+  for (;; first = false) {
     if (shared->draining.load()) break;
+    if (!first && buffer.size() == 0) {
+      // Kept alive: wait for the next request's first bytes (a quiet client may take its time).
+      idle.arm(core::SteadyClock::now() + ms(opt.keep_alive_idle_ms), Wait::kIdle);
+      auto [ec, n] = co_await socket.async_read_some(buffer.prepare(16 * 1024), kTuple);
+      idle.disarm();
+      if (ec) break;
+      buffer.commit(n);
+    }
     http::request_parser<http::string_body> parser;
     parser.header_limit(64 * 1024);
     parser.body_limit(static_cast<std::uint64_t>(opt.max_body_bytes));
-    idle.arm(core::SteadyClock::now() + std::chrono::milliseconds(opt.keep_alive_idle_ms));
+    // A drain cuts a new connection's first head, not a later request on its way.
+    idle.arm(core::SteadyClock::now() + ms(opt.header_timeout_ms), first ? Wait::kFirstHead : Wait::kRead);
     auto [ec, n] = co_await http::async_read_header(socket, buffer, parser, kTuple);
+    idle.disarm();
     std::string path_param;
     const Handlers* handlers = nullptr;
     std::optional<StreamedBody::Parser> streamed;  // the parser, converted, for a streams_body route
@@ -337,9 +428,8 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared>
       if (!ec && h && h->streams_body)
         streamed.emplace(std::move(parser));
       else if (!ec)
-        std::tie(ec, n) = co_await http::async_read(socket, buffer, parser, kTuple);
+        ec = co_await read_body(socket, buffer, parser, idle, opt);
     }
-    idle.disarm();
     if (ec) {
       if (ec.category() == http::make_error_code(http::error::body_limit).category() &&
           ec != http::error::end_of_stream && ec != http::error::partial_message) {
@@ -360,6 +450,7 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared>
     Exchange ex(socket, req, keep_alive, streamed ? nullptr : &parser.get().body(),
                 acceptable_request_id(rid) ? std::string(rid) : new_request_id(), *shared, scratch, body_reader.get());
     ex.set_path_param(std::move(path_param));
+    ex.set_ticket(&ticket);
     const auto started = core::SteadyClock::now();
     co_await dispatch(ex, *shared, handlers);
     shared->in_flight.fetch_sub(1);
@@ -373,6 +464,18 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<SessionShared>
   socket.close(ignored);
 }
 
+// Turns away a connection over a cap, cheaply: one non-blocking send of the prepared answer
+// (and a read of what already arrived, so the close is less likely to reset it), then close.
+void refuse(tcp::socket& socket, const std::string& answer) {
+  const int fd = socket.native_handle();
+  [[maybe_unused]] auto sent = ::send(fd, answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  std::array<char, 4096> sink;
+  [[maybe_unused]] auto got = ::recv(fd, sink.data(), sink.size(), MSG_DONTWAIT);
+  beast::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
+
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::shared_ptr<SessionShared> shared) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kTuple);
@@ -380,8 +483,22 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::shared_ptr<Sessi
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       continue;  // e.g. EMFILE: keep accepting
     }
+    auto peer = socket.remote_endpoint(ec);
+    if (ec) continue;  // already gone
+    ConnectionTicket ticket;
+    switch (shared->gate->admit(peer.address(), ticket)) {
+      case ConnectionGate::Verdict::kAdmitted: break;
+      case ConnectionGate::Verdict::kTooManyConnections:
+        shared->refused_total.fetch_add(1, std::memory_order_relaxed);
+        refuse(socket, shared->refusal_total);
+        continue;
+      case ConnectionGate::Verdict::kTooManyFromAddress:
+        shared->refused_per_ip.fetch_add(1, std::memory_order_relaxed);
+        refuse(socket, shared->refusal_per_ip);
+        continue;
+    }
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(acceptor.get_executor(), session(std::move(socket), shared), asio::detached);
+    asio::co_spawn(acceptor.get_executor(), session(std::move(socket), shared, std::move(ticket)), asio::detached);
   }
 }
 

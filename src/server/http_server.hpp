@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/string_hash.hpp"
+#include "server/connection_gate.hpp"
 #include "server/exchange.hpp"
 
 namespace anygpt::server {
@@ -54,7 +55,14 @@ struct ServerOptions {
   std::uint16_t port = 0;
   int threads = 1;
   std::int64_t max_body_bytes = 50LL * 1024 * 1024;
-  std::int64_t keep_alive_idle_ms = 65000;
+  std::int64_t keep_alive_idle_ms = 65000;  // wait for the first byte of a kept-alive connection's next request
+  // Deadlines on slow clients (each closes the connection when it passes):
+  std::int64_t header_timeout_ms = 10000;  // request head, from accept or from the request's first byte
+  std::int64_t body_timeout_ms = 20000;    // request body, extended by each byte at body_min_rate
+  std::int64_t body_min_rate = 1024;       // bytes/s a body must keep up to earn more time (0: no extension)
+  std::int64_t write_timeout_ms = 30000;   // one write of the answer to a client that does not read
+  int max_connections = 0;                 // open client connections in all (0: no cap)
+  int max_unauthenticated_per_ip = 0;      // per client address, before a request authenticated (0: no cap)
   CorsPolicy cors;
   bool access_log = true;  // one info line per request
 };
@@ -67,6 +75,12 @@ struct SessionShared {
   ServerOptions options;
   std::atomic<bool> draining{false};
   std::atomic<int> in_flight{0};  // requests being handled
+  std::unique_ptr<ConnectionGate> gate;
+  std::string refusal_total;   // the whole HTTP answer to a connection over max_connections
+  std::string refusal_per_ip;  // ... over max_unauthenticated_per_ip
+  std::atomic<std::uint64_t> refused_total{0};
+  std::atomic<std::uint64_t> refused_per_ip{0};
+  std::atomic<std::uint64_t> timed_out{0};  // connections closed by a header, body or write deadline
 };
 
 // The HTTP server: one io_context and one SO_REUSEPORT acceptor per thread, a coroutine per
@@ -86,6 +100,7 @@ class HttpServer {
   // Thread-safe.
   void drain();
   int in_flight() const { return shared_->in_flight.load(); }
+  ConnectionStats connection_stats() const;  // thread-safe
   // Stops all event loops and joins the threads. Thread-safe; idempotent.
   void stop();
 
