@@ -88,6 +88,12 @@ struct Config {
   std::int64_t keep_alive_timeout_ms = 65000;
   int max_connections = 0;  // 0: from the open-file limit
   int max_unauthenticated_connections_per_ip = 512;
+  // WebSocket /ws (docs/WEBSOCKET.md).
+  std::int64_t ws_max_message_bytes = 1 << 20;
+  std::int64_t ws_ping_interval_ms = 30000;
+  std::int64_t ws_idle_timeout_ms = 120000;
+  std::int64_t ws_send_buffer_bytes = 1 << 20;
+  int ws_max_in_flight = 16;
   std::int64_t flush_interval_ms = 1000;
   std::int64_t shutdown_timeout_ms = 10000;
 
@@ -99,6 +105,7 @@ struct Config {
   bool enable_groq_routes = true;
   bool enable_ollama_routes = true;
   bool enable_openrouter_routes = true;
+  bool enable_ws_routes = true;
 
   std::string default_admin_user_id;
   std::string default_admin_api_key;

@@ -48,6 +48,8 @@ std::vector<ApiRoute> admin_routes(pipeline::Gateway& gw);
 std::vector<ApiRoute> admin_provider_routes(pipeline::Gateway& gw);
 // The caller must hold an admin key (401 without a valid key, 403 for a user key).
 core::Result<pipeline::Caller> require_admin(pipeline::Gateway& gw, server::Exchange& ex);
+// GET /ws: the WebSocket chat protocol (routes/ws_routes.cpp, docs/WEBSOCKET.md).
+std::vector<ApiRoute> ws_routes(pipeline::Gateway& gw);
 RouteFamily gemini_routes(pipeline::Gateway& gw);
 RouteFamily anthropic_routes(pipeline::Gateway& gw);
 RouteFamily groq_routes(pipeline::Gateway& gw);

@@ -179,6 +179,7 @@ RouteTable all_routes(pipeline::Gateway& gw) {
     add(admin_routes(gw));
     add(admin_provider_routes(gw));
   }
+  if (gw.config.enable_ws_routes) add(ws_routes(gw));
   add_family(gw.config.enable_gemini_routes, &gemini_routes);
   add_family(gw.config.enable_anthropic_routes, &anthropic_routes);
   add_family(gw.config.enable_groq_routes, &groq_routes);

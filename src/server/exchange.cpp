@@ -126,6 +126,13 @@ asio::awaitable<void> Exchange::send_response() {
   const Response& response = response_;
   answered_ = true;
   status_ = response.status;
+  if (capture_) {
+    Headers headers = response.headers;
+    for (std::size_t i = 0; i < extra_count_; ++i)
+      headers.emplace_back(std::string(extra_headers_[i].first), extra_headers_[i].second);
+    co_await capture_->reply(response, headers);
+    co_return;
+  }
   build_head(response.status, response.content_type, response.headers, response.body.size(), false);
   std::array<asio::const_buffer, 2> bufs{asio::buffer(head_), asio::buffer(response.body)};
   if (request_.method() == http::verb::head) bufs[1] = asio::const_buffer{};
@@ -141,6 +148,11 @@ asio::awaitable<bool> Exchange::send_stream_head(unsigned status, std::string_vi
   answered_ = true;
   streaming_ = true;
   status_ = status;
+  if (capture_) {
+    const bool open = co_await capture_->begin_stream(status, content_type, stream_headers_);
+    if (!open) broken_ = true;
+    co_return !broken_;
+  }
   build_head(status, content_type, stream_headers_, 0, true);
   co_await write_all(asio::buffer(head_));
   co_return !broken_;
@@ -149,6 +161,11 @@ asio::awaitable<bool> Exchange::send_stream_head(unsigned status, std::string_vi
 asio::awaitable<bool> Exchange::write_chunk(std::string_view data) {
   if (broken_) co_return false;
   if (data.empty()) co_return true;  // an empty chunk would end the body
+  if (capture_) {
+    const bool taken = co_await capture_->write_chunk(data);
+    if (!taken) broken_ = true;
+    co_return !broken_;
+  }
   char size_line[24];
   int len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
   std::array<asio::const_buffer, 3> bufs{asio::buffer(size_line, static_cast<std::size_t>(len)),
@@ -160,6 +177,11 @@ asio::awaitable<bool> Exchange::write_chunk(std::string_view data) {
 
 asio::awaitable<bool> Exchange::end_stream() {
   if (broken_) co_return false;
+  if (capture_) {
+    const bool ended = co_await capture_->end_stream();
+    if (!ended) broken_ = true;
+    co_return !broken_;
+  }
   co_await write_all(asio::buffer("0\r\n\r\n", 5));
   co_return !broken_;
 }
@@ -184,9 +206,32 @@ void Exchange::mark_authenticated() const {
   if (ticket_) ticket_->authenticated();
 }
 
+asio::ip::tcp::socket& Exchange::upgrade() {
+  answered_ = true;
+  status_ = 101;
+  keep_alive_ = false;
+  request_keep_alive_ = false;
+  return socket_;
+}
+
+std::unique_ptr<Exchange> Exchange::sibling(const RequestHead& head, std::string* body, std::string request_id,
+                                            std::string& scratch, AnswerCapture& capture) {
+  auto ex = std::make_unique<Exchange>(socket_, head, false, body, std::move(request_id), shared_, scratch);
+  ex->set_capture(&capture);
+  return ex;
+}
+
+const std::atomic<bool>& Exchange::draining() const {
+  return shared_.draining;
+}
+
 void Exchange::abort() {
   aborted_ = true;
   broken_ = true;
+  if (capture_) {
+    capture_->client_gone();
+    return;
+  }
   beast::error_code ec;
   socket_.set_option(asio::socket_base::linger(true, 0), ec);
   socket_.close(ec);
@@ -198,9 +243,18 @@ void Exchange::add_header(std::string_view name, std::string value) {
 }
 
 void Exchange::watch_client(std::function<void()> on_gone) {
+  if (capture_) {
+    capture_->on_gone_ = std::move(on_gone);
+    return;
+  }
   probe_.on_gone = std::move(on_gone);
   probe_.seen_once = false;
   core::Watchdog::for_this_thread().arm(probe_);
+}
+
+void Exchange::unwatch_client() {
+  if (capture_) capture_->on_gone_ = nullptr;
+  probe_.disarm();
 }
 
 void Exchange::ClientProbe::on_tick(core::SteadyClock::time_point) {

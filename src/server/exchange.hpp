@@ -2,11 +2,13 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -55,6 +57,34 @@ class BodyReader {
   virtual bool done() const = 0;
 };
 
+// Where an exchange's answer goes when not to its socket: an in-process client (a request made
+// over a WebSocket) that takes the HTTP answer as it would arrive. Its awaitables return false
+// when that client is gone. Single-threaded: the connection's thread.
+class AnswerCapture {
+ public:
+  virtual ~AnswerCapture() = default;
+  // A whole answer. `headers`: the response's headers and the exchange's added ones.
+  virtual asio::awaitable<void> reply(const Response& response, const Headers& headers) = 0;
+  virtual asio::awaitable<bool> begin_stream(unsigned status, std::string_view content_type,
+                                             const Headers& headers) = 0;
+  virtual asio::awaitable<bool> write_chunk(std::string_view data) = 0;
+  virtual asio::awaitable<bool> end_stream() = 0;
+
+  // The client cancelled or left: runs the exchange's client-gone callback (which cancels the
+  // upstream work), once.
+  void client_gone() {
+    if (gone_) return;
+    gone_ = true;
+    if (on_gone_) std::exchange(on_gone_, nullptr)();
+  }
+  bool gone() const { return gone_; }
+
+ private:
+  friend class Exchange;
+  std::function<void()> on_gone_;
+  bool gone_ = false;
+};
+
 // One request and the means to answer it. Owned by the session coroutine; valid until the
 // handler's awaitable completes. Only the session's thread may touch it.
 //
@@ -94,6 +124,20 @@ class Exchange {
   std::string_view query_value(std::string_view name) const;
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
+  // Sends the answer to `capture` instead of the socket (REQUIRES: before any answer). The
+  // socket stays the connection's: an exchange made for a request that arrived otherwise (over
+  // a WebSocket on it) only uses its executor.
+  void set_capture(AnswerCapture* capture) { capture_ = capture; }
+  // Hands the connection over to a protocol upgrade (WebSocket): the exchange counts as
+  // answered (101, by the caller), and the connection closes when the handler returns.
+  asio::ip::tcp::socket& upgrade();
+  // An exchange for a request that reached this connection by other means (a WebSocket
+  // message), answered to `capture`. `head`, `body`, `scratch` and `capture` outlive it.
+  std::unique_ptr<Exchange> sibling(const RequestHead& head, std::string* body, std::string request_id,
+                                    std::string& scratch, AnswerCapture& capture);
+  // True once the server drains (SIGTERM): long-lived upgraded connections wind down.
+  const std::atomic<bool>& draining() const;
+
   // The connection's place under the server's caps (set by the session).
   void set_ticket(ConnectionTicket* ticket) { ticket_ = ticket; }
   // A request on this connection was authenticated: the connection stops counting against its
@@ -123,8 +167,8 @@ class Exchange {
   // on, so fast requests cost nothing); when the client is found gone, `on_gone` runs once.
   // The hot path's way to cancel upstream work on disconnect.
   void watch_client(std::function<void()> on_gone);
-  void unwatch_client() { probe_.disarm(); }
-  bool client_gone() const { return broken_; }
+  void unwatch_client();
+  bool client_gone() const { return broken_ || (capture_ && capture_->gone()); }
 
   // Resets the connection (TCP RST, no response or no end of stream): for fault injection
   // and for cutting a request at shutdown.
@@ -196,6 +240,7 @@ class Exchange {
   ClientProbe probe_;
   WriteWatch write_watch_{*this};
   ConnectionTicket* ticket_ = nullptr;
+  AnswerCapture* capture_ = nullptr;
   unsigned status_ = 0;
 };
 
