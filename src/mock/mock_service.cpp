@@ -195,6 +195,7 @@ std::vector<server::Route> MockService::routes() {
       {verb::post, "/api/embed", &MockService::ollama_embed},
       {verb::post, "/v1/responses", &MockService::responses_create},
       {verb::get, "/v1/responses/{id}", &MockService::responses_retrieve},
+      {verb::get, "/v1/realtime", &MockService::realtime},
       {verb::get, "/mock/config", &MockService::get_config},
       {verb::post, "/mock/config", &MockService::post_config},
       {verb::post, "/mock/reset", &MockService::reset},

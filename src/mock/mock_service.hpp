@@ -65,6 +65,7 @@ class MockService {
   Awaitable ollama_embed(Exchange& ex);
   Awaitable responses_create(Exchange& ex);
   Awaitable responses_retrieve(Exchange& ex);
+  Awaitable realtime(Exchange& ex);  // mock/realtime.cpp
   Awaitable get_config(Exchange& ex);
   Awaitable post_config(Exchange& ex);
   Awaitable reset(Exchange& ex);

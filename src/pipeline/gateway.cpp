@@ -55,6 +55,12 @@ core::Result<Caller> authenticate(const Gateway& gw, const server::Exchange& ex,
   if (raw.empty())
     return make_error(ErrorKind::kUnauthorized, "Missing API key: send it as " + key_places(sources), {},
                       "missing_api_key");
+  return authenticate_key(gw, ex, raw, check_quota);
+}
+
+core::Result<Caller> authenticate_key(const Gateway& gw, const server::Exchange& ex, std::string_view raw,
+                                      bool check_quota) {
+  if (raw.empty()) return make_error(ErrorKind::kUnauthorized, "Missing API key", {}, "missing_api_key");
   auto key = gw.keys->find(raw);
   if (!key) return make_error(ErrorKind::kUnauthorized, "Invalid API key", {}, "invalid_api_key");
   ex.mark_authenticated();

@@ -39,6 +39,8 @@ struct RoutingCounters {
   std::atomic<std::uint64_t> hedges{0};              // races whose hedge started
   std::atomic<std::uint64_t> hedge_wins{0};          // races the hedge won
   std::atomic<std::uint64_t> hedge_loser_tokens{0};  // estimated prompt tokens the cancelled lanes cost upstream
+  std::atomic<std::uint64_t> realtime_sessions{0};   // /v1/realtime sessions relayed (upstream opened)
+  std::atomic<std::int64_t> realtime_open{0};        // ... open now
 };
 
 // Everything a request needs, shared by all worker threads. Owned by main().
@@ -87,6 +89,10 @@ std::string_view extract_api_key(const server::Exchange& ex,
 // with kQuotaExceeded (429 insufficient_quota).
 core::Result<Caller> authenticate(const Gateway& gw, const server::Exchange& ex, bool check_quota,
                                   const formats::KeySources& sources = formats::openai::protocol().keys);
+
+// The same for a key found elsewhere (a WebSocket subprotocol, say): `raw` as the client sent it.
+core::Result<Caller> authenticate_key(const Gateway& gw, const server::Exchange& ex, std::string_view raw,
+                                      bool check_quota);
 
 // Applies the caller's tier rate limits (one budget for every route of the key) and adds the
 // x-ratelimit-* headers to the answer. A denial is kRateLimited with a Retry-After header and

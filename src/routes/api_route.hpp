@@ -12,6 +12,7 @@
 #include "pipeline/dispatch.hpp"
 #include "pipeline/gateway.hpp"
 #include "server/http_server.hpp"
+#include "ws/connection.hpp"
 
 namespace anygpt::routes {
 
@@ -48,8 +49,12 @@ std::vector<ApiRoute> admin_routes(pipeline::Gateway& gw);
 std::vector<ApiRoute> admin_provider_routes(pipeline::Gateway& gw);
 // The caller must hold an admin key (401 without a valid key, 403 for a user key).
 core::Result<pipeline::Caller> require_admin(pipeline::Gateway& gw, server::Exchange& ex);
+// The WebSocket options of /ws and /v1/realtime (WS_* and CLIENT_WRITE_TIMEOUT_MS).
+ws::Options ws_options(const config::Config& c);
 // GET /ws: the WebSocket chat protocol (routes/ws_routes.cpp, docs/WEBSOCKET.md).
 std::vector<ApiRoute> ws_routes(pipeline::Gateway& gw);
+// GET /v1/realtime: the OpenAI Realtime relay (routes/realtime_routes.cpp).
+std::vector<ApiRoute> realtime_routes(pipeline::Gateway& gw);
 RouteFamily gemini_routes(pipeline::Gateway& gw);
 RouteFamily anthropic_routes(pipeline::Gateway& gw);
 RouteFamily groq_routes(pipeline::Gateway& gw);

@@ -99,6 +99,9 @@ std::string metrics_text(const pipeline::Gateway& gw) {
           "client connections closed by a header, body or write deadline (slow or hostile clients)",
           static_cast<std::int64_t>(c.timed_out), "counter");
   }
+  count("anygpt_realtime_sessions_total", "/v1/realtime sessions relayed to a provider", gw.counters.realtime_sessions);
+  gauge(out, "anygpt_realtime_sessions", "/v1/realtime sessions open now",
+        gw.counters.realtime_open.load(std::memory_order_relaxed));
   if (gw.shared) {
     auto m = gw.shared->metrics();
     gauge(out, "anygpt_redis_up", "1 when Redis is reachable (0: degraded, serving from local state)", m.up ? 1 : 0);
@@ -180,6 +183,7 @@ RouteTable all_routes(pipeline::Gateway& gw) {
     add(admin_provider_routes(gw));
   }
   if (gw.config.enable_ws_routes) add(ws_routes(gw));
+  if (gw.config.enable_ws_routes && gw.config.enable_openai_routes) add(realtime_routes(gw));
   add_family(gw.config.enable_gemini_routes, &gemini_routes);
   add_family(gw.config.enable_anthropic_routes, &anthropic_routes);
   add_family(gw.config.enable_groq_routes, &groq_routes);

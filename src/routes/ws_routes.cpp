@@ -253,16 +253,6 @@ boost::asio::awaitable<void> on_message(Socket& s, std::string_view text, int ma
   boost::asio::co_spawn(s.conn.executor(), run_chat(s, std::move(in)), boost::asio::detached);
 }
 
-ws::Options ws_options(const config::Config& c) {
-  ws::Options o;
-  o.max_message_bytes = static_cast<std::size_t>(c.ws_max_message_bytes);
-  o.ping_interval_ms = c.ws_ping_interval_ms;
-  o.idle_timeout_ms = c.ws_idle_timeout_ms;
-  o.write_timeout_ms = c.client_write_timeout_ms;
-  o.send_budget_bytes = static_cast<std::size_t>(c.ws_send_buffer_bytes);
-  return o;
-}
-
 boost::asio::awaitable<void> serve(pipeline::Gateway& gw, server::Exchange& ex) {
   if (!boost::beast::websocket::is_upgrade(ex.request())) {
     co_await ex.reply(upgrade_required());
@@ -274,13 +264,24 @@ boost::asio::awaitable<void> serve(pipeline::Gateway& gw, server::Exchange& ex) 
   if (!accepted) co_return;
   Socket s(gw, ex, conn);
   const int max_in_flight = gw.config.ws_max_in_flight;
-  co_await conn.run([&s, max_in_flight](std::string_view text) { return on_message(s, text, max_in_flight); });
+  auto handle = [&s, max_in_flight](std::string_view text, bool) { return on_message(s, text, max_in_flight); };
+  co_await conn.run(handle);
   // The socket is closed: stop what still runs and wait for it (it refers to this frame).
   for (auto& [id, capture] : s.running) capture->client_gone();
   while (!s.running.empty()) co_await s.idle.async_wait(kTuple);
 }
 
 }  // namespace
+
+ws::Options ws_options(const config::Config& c) {
+  ws::Options o;
+  o.max_message_bytes = static_cast<std::size_t>(c.ws_max_message_bytes);
+  o.ping_interval_ms = c.ws_ping_interval_ms;
+  o.idle_timeout_ms = c.ws_idle_timeout_ms;
+  o.write_timeout_ms = c.client_write_timeout_ms;
+  o.send_budget_bytes = static_cast<std::size_t>(c.ws_send_buffer_bytes);
+  return o;
+}
 
 std::vector<ApiRoute> ws_routes(pipeline::Gateway& gw) {
   auto* g = &gw;

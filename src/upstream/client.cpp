@@ -427,4 +427,8 @@ asio::awaitable<core::Result<std::string_view>> Stream::next() {
   }
 }
 
+asio::ssl::context& Client::tls() const {
+  return *impl_->tls;
+}
+
 }  // namespace anygpt::upstream

@@ -135,6 +135,9 @@ class Client {
   asio::awaitable<core::Result<Stream>> open_stream(const Request& request);
 
   const ClientOptions& options() const { return options_; }
+  // The TLS context upstream connections verify against (also for other clients of the same
+  // upstreams, e.g. WebSocket relays).
+  asio::ssl::context& tls() const;
 
  private:
   friend class Stream;

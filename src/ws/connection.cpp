@@ -48,7 +48,7 @@ asio::awaitable<bool> Connection::accept(const beast::http::request_header<>& re
   co_return !ec;
 }
 
-asio::awaitable<void> Connection::run(std::function<asio::awaitable<void>(std::string_view)> on_message) {
+asio::awaitable<void> Connection::run(std::function<asio::awaitable<void>(std::string_view, bool)> on_message) {
   last_heard_ = core::SteadyClock::now();
   core::Watchdog::for_this_thread().arm(timing_);
   asio::co_spawn(socket_.get_executor(), write_loop(), asio::detached);
@@ -61,7 +61,7 @@ asio::awaitable<void> Connection::run(std::function<asio::awaitable<void>(std::s
     }
     last_heard_ = core::SteadyClock::now();
     const auto data = buffer.cdata();
-    co_await on_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    co_await on_message(std::string_view(static_cast<const char*>(data.data()), data.size()), ws_.got_binary());
     buffer.consume(buffer.size());
   }
   if (!closing_) close(kNormal, "");
@@ -70,11 +70,13 @@ asio::awaitable<void> Connection::run(std::function<asio::awaitable<void>(std::s
   timing_.disarm();
 }
 
-asio::awaitable<bool> Connection::send(std::string text) {
+asio::awaitable<bool> Connection::send(std::string data, bool binary) {
   while (!closing_ && queued_bytes_ > options_.send_budget_bytes) co_await senders_wake_.async_wait(kTuple);
   if (closing_) co_return false;
-  queued_bytes_ += text.size();
-  queue_.push_back(std::move(text));
+  queued_bytes_ += data.size();
+  auto& out = queue_.emplace_back();  // (no braced aggregate in a coroutine: GCC 12)
+  out.data = std::move(data);
+  out.binary = binary;
   wake_writer();
   co_return true;
 }
@@ -110,14 +112,14 @@ asio::awaitable<void> Connection::write_loop() {
       continue;
     }
     if (!queue_.empty()) {
-      std::string message = std::move(queue_.front());
+      Outgoing message = std::move(queue_.front());
       queue_.pop_front();
       writing_ = true;
       write_started_ = core::SteadyClock::now();
-      ws_.text(true);
-      auto [ec, n] = co_await ws_.async_write(asio::buffer(message), kTuple);
+      ws_.binary(message.binary);
+      auto [ec, n] = co_await ws_.async_write(asio::buffer(message.data), kTuple);
       writing_ = false;
-      queued_bytes_ -= message.size();
+      queued_bytes_ -= message.data.size();
       wake_senders();
       if (ec) break;
       continue;

@@ -54,14 +54,14 @@ class Connection {
   // Completes the handshake answering `request` (an upgrade). False when it failed.
   asio::awaitable<bool> accept(const beast::http::request_header<>& request);
 
-  // Reads text messages until either side closes, awaiting `on_message` for each in order (it
-  // should start long work elsewhere and return). Returns when the connection is closed and the
-  // writer has stopped.
-  asio::awaitable<void> run(std::function<asio::awaitable<void>(std::string_view)> on_message);
+  // Reads messages until either side closes, awaiting `on_message(data, binary)` for each in
+  // order (it should start long work elsewhere and return; while it runs, nothing more is read:
+  // backpressure on the client). Returns when the connection is closed and the writer stopped.
+  asio::awaitable<void> run(std::function<asio::awaitable<void>(std::string_view, bool)> on_message);
 
-  // Queues a text message. Waits while the queue holds more than the budget (a slow reader
-  // stalls its own senders, never the thread). False once the connection is closing.
-  asio::awaitable<bool> send(std::string text);
+  // Queues a message (text unless `binary`). Waits while the queue holds more than the budget
+  // (a slow reader stalls its own senders, never the thread). False once the connection is closing.
+  asio::awaitable<bool> send(std::string data, bool binary = false);
 
   // Starts closing with `code` after what is queued is written.
   void close(std::uint16_t code, std::string reason);
@@ -92,7 +92,11 @@ class Connection {
   websocket::stream<asio::ip::tcp::socket&> ws_;
   Options options_;
   const std::atomic<bool>& draining_;
-  std::deque<std::string> queue_;
+  struct Outgoing {
+    std::string data;
+    bool binary = false;
+  };
+  std::deque<Outgoing> queue_;
   std::size_t queued_bytes_ = 0;
   asio::steady_timer writer_wake_;   // the writer waits on it while the queue is empty
   asio::steady_timer senders_wake_;  // senders over the budget wait on it
