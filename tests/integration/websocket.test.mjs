@@ -5,6 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
+import { readFileSync } from 'node:fs';
 import {
   startMock, startGateway, mockProvider, userKeys, newKey, openTier, postChat, sleep, waitFor, tokensUsed, modelPosts, establishedTo,
 } from './lib/harness.mjs';
@@ -320,5 +321,43 @@ describe('/ws lifetime', () => {
     const { code } = await ws.closed;
     assert.equal(code, 1012);
     assert.equal((await stopped).code, 0, 'the gateway exits cleanly once the socket is closed');
+  });
+});
+
+describe('/ws backpressure', () => {
+  let mock, gw;
+  before(async () => {
+    mock = await startMock();
+    gw = await startGateway({
+      files: {
+        tiers: { open: openTier() }, excluded: { patterns: [] },
+        keys: userKeys({ [KEY]: { userId: 'u', tier: 'open' } }),
+        providers: [mockProvider(mock, 'only', ['mock-gpt-4'])],
+      },
+      env: { CLIENT_WRITE_TIMEOUT_MS: '1000', WS_SEND_BUFFER_BYTES: '4096' },
+    });
+  });
+  after(async () => { await gw?.cleanup(); await mock?.stop(); });
+
+  test('a client that never reads stalls only itself, with bounded memory, and is cut by the write deadline', async () => {
+    const connections = async () => Number((await (await fetch(`${gw.url}/metrics`)).text()).match(/^anygpt_client_connections (\d+)$/m)[1]);
+    const rss = () => Number(readFileSync(`/proc/${gw.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]);
+    const ws = await authed(gw);
+    ws._socket.pause();  // reads nothing from now on
+    const rssBefore = rss();
+    const ping = JSON.stringify({ type: 'ping' });
+    for (let i = 0; i < 300000; i++) ws.send(ping);  // ~5 MB of pongs it will never read
+    // Meanwhile another client is served as usual.
+    const other = await authed(gw);
+    other.ask({ type: 'ping' });
+    assert.deepEqual(await other.next(), { type: 'pong' });
+    const r = await postChat(gw, { model: 'mock-gpt-4', messages: [{ role: 'user', content: 'x' }] }, KEY);
+    assert.equal(r.status, 200);
+    await waitFor(async () => (await connections()) <= 2, { timeoutMs: 8000 });  // the stuck socket is gone
+    const grown = rss() - rssBefore;
+    console.log(`# gateway RSS grew by ${grown} KiB while a client refused to read`);
+    assert.ok(grown < 16 * 1024, `bounded memory (grew ${grown} KiB)`);
+    other.close();
+    ws.terminate();
   });
 });
