@@ -99,30 +99,24 @@ core::Result<MockEnv> load_env(const EnvLookup& lookup) {
 }
 
 std::string config_json(const MockConfig& c) {
+  struct Number {
+    std::string_view key;
+    double value;
+  };
+  const Number numbers[] = {
+      {"baseDelay", c.base_delay_ms}, {"delayVariance", c.delay_variance_ms},
+      {"errorRate", c.error_rate},    {"timeoutRate", c.timeout_rate},
+      {"slowRate", c.slow_rate},      {"slowDelay", c.slow_delay_ms},
+      {"tokenSpeed", c.token_speed},
+  };
   std::string out;
   out.reserve(192);
   out += '{';
-  append_key(out, "baseDelay");
-  append_double(out, c.base_delay_ms);
-  out += ',';
-  append_key(out, "delayVariance");
-  append_double(out, c.delay_variance_ms);
-  out += ',';
-  append_key(out, "errorRate");
-  append_double(out, c.error_rate);
-  out += ',';
-  append_key(out, "timeoutRate");
-  append_double(out, c.timeout_rate);
-  out += ',';
-  append_key(out, "slowRate");
-  append_double(out, c.slow_rate);
-  out += ',';
-  append_key(out, "slowDelay");
-  append_double(out, c.slow_delay_ms);
-  out += ',';
-  append_key(out, "tokenSpeed");
-  append_double(out, c.token_speed);
-  out += ',';
+  for (const auto& n : numbers) {
+    append_key(out, n.key);
+    append_double(out, n.value);
+    out += ',';
+  }
   append_key(out, "enableLogs");
   out += c.enable_logs ? "true" : "false";
   out += ',';

@@ -275,6 +275,7 @@ struct HedgeLane {
   const routing::Candidate& c;
   HedgeGate& gate;
   Budget& budget;
+  int attempt_no = 0;  // this lane's number among the request's attempts (for the log)
   std::optional<UpstreamBody> body;
   routing::Ticket ticket;
   std::optional<AttemptContext> ctx;
@@ -292,7 +293,7 @@ HedgeStart hedge_start(server::Exchange& ex, HedgeLane& lane) {
     lane.ticket = first.gw.health->claim(lane.c.slot, now);
     if (!lane.ticket.valid) return std::nullopt;
     --lane.budget.attempts_left;
-    ++lane.budget.attempt_no;
+    lane.attempt_no = ++lane.budget.attempt_no;
     lane.body = std::move(*body);
     lane.ctx.emplace(AttemptContext{first.gw, first.client, first.caller, first.job, lane.c, first.model,
                                     lane.body->view, first.deadline, false, first.last, first.has_next_model});
@@ -321,9 +322,6 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
   const auto& tier = *caller.tier;
   routing::ScoreBand band{tier.min_provider_score, tier.max_provider_score};
   Budget budget(gw.config.routing_max_attempts, Clock::now() + std::chrono::milliseconds(gw.config.routing_budget_ms));
-  const auto deadline = budget.deadline;
-  int& attempts_left = budget.attempts_left;
-  int& attempt_no = budget.attempt_no;
   bool any_capable = false;
   bool out_of_budget = false;
   std::optional<core::Error> inexpressible;  // a candidate whose protocol cannot express the request
@@ -359,15 +357,15 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
       }
       bool retried = false;
       for (;;) {
-        if (attempts_left == 0 || Clock::now() >= deadline) {
+        if (budget.attempts_left == 0 || Clock::now() >= budget.deadline) {
           out_of_budget = true;
           break;
         }
         auto ticket = board.claim(c.slot, Clock::now());
         if (!ticket.valid) break;  // taken out meanwhile (another request saw it fail)
-        --attempts_left;
-        ++attempt_no;
-        AttemptContext actx{gw, client, caller, job, c, m, body->view, deadline, retried, last, has_next_model};
+        --budget.attempts_left;
+        const int attempt_no = ++budget.attempt_no;
+        AttemptContext actx{gw, client, caller, job, c, m, body->view, budget.deadline, retried, last, has_next_model};
         actx.source = body->source.get();
         actx.seam = &seam;
         const int cuts = seam.cuts;
@@ -388,7 +386,7 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
             hedge_answered = result.hedge->answered;
             result.hedge->obs.wall_ms = wall_ms();
             board.record(lane.ticket, result.hedge->obs, Clock::now());
-            log_attempt(ex, lane.c, m, attempt_no, result.hedge->obs.outcome,
+            log_attempt(ex, lane.c, m, lane.attempt_no, result.hedge->obs.outcome,
                         hedge_answered       ? "answered (hedge)"
                         : result.hedge->lost ? "lost the race"
                                              : last.message,
@@ -419,8 +417,8 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
           break;
         }
         bool probe = ticket.model_probe || ticket.provider_probe;  // single-shot by contract
-        if (rep.verdict.next != routing::Next::kRetrySame || retried || probe || attempts_left == 0) break;
-        if (Clock::now() + rep.verdict.wait >= deadline) break;
+        if (rep.verdict.next != routing::Next::kRetrySame || retried || probe || budget.attempts_left == 0) break;
+        if (Clock::now() + rep.verdict.wait >= budget.deadline) break;
         retried = true;
         if (rep.verdict.wait.count() > 0) co_await wait_for(ex, rep.verdict.wait);
         if (ex.client_gone()) co_return;
@@ -436,8 +434,8 @@ boost::asio::awaitable<void> run_attempts(Gateway& gw, server::Exchange& ex, ups
                    "No provider of '" + std::string(model) + "' supports: " + oai::capability_names(required),
                    capability_param(job), "capability_not_supported"),
         job.protocol);
-  if (attempt_no == 0 && inexpressible) co_return co_await reply_error(ex, *inexpressible, job.protocol);
-  if (attempt_no == 0) {
+  if (budget.attempt_no == 0 && inexpressible) co_return co_await reply_error(ex, *inexpressible, job.protocol);
+  if (budget.attempt_no == 0) {
     auto e = no_healthy_provider(gw, ex, *catalog, chain, model);
     record_failure(gw, ex, caller, e, core::http_status(e.kind));
     co_return co_await reply_error(ex, e, job.protocol);
