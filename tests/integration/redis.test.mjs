@@ -5,6 +5,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import {
   startMock, startGateway, mockProvider, userKeys, newKey, openAIError, openTier, postChat, sleep, waitFor,
   startRedis, digestOf,
@@ -80,8 +81,9 @@ describe('three instances on one Redis', () => {
   let mock, redis, gws = [];
   const R = 30;
   const SHARED = newKey();
+  const WS_KEY = newKey();
   const tiers = { open: openTier(), enterprise: openTier(), shared: openTier({ rps: 1000, rpm: R, rpd: 100000 }) };
-  const keys = userKeys({ [SHARED]: { userId: 'shared-user', tier: 'shared' } });
+  const keys = userKeys({ [SHARED]: { userId: 'shared-user', tier: 'shared' }, [WS_KEY]: { userId: 'ws-user', tier: 'shared' } });
 
   before(async () => {
     [mock, redis] = await Promise.all([startMock(), startRedis()]);
@@ -110,6 +112,34 @@ describe('three instances on one Redis', () => {
     assert.ok(Number(r.headers.get('retry-after')) >= 1);
     assert.equal(r.headers.get('x-ratelimit-limit-requests'), String(R));
     await openAIError(r, 429, 'rate_limit_exceeded');
+  });
+
+  test(`over /ws too: ${R} requests per minute in total through sockets on all three instances (and HTTP)`, async () => {
+    const sockets = await Promise.all(gws.map(async (g) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${g.port}/ws`);
+      ws.done = [];
+      ws.on('message', (d) => {
+        const m = JSON.parse(d.toString());
+        if (m.type === 'chat.complete' || m.type === 'error') ws.done.push(m);
+      });
+      await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+      ws.send(JSON.stringify({ type: 'auth', apiKey: WS_KEY }));
+      return ws;
+    }));
+    await sleep(100);
+    const http = [];
+    for (let i = 0; i < R; i++) {
+      sockets[i % 3].send(JSON.stringify({ type: 'chat.completions', requestId: `r${i}`, ...ask() }));
+      if (i % 3 === 0) http.push(postChat(gws[(i + 1) % 3], ask(), WS_KEY).then(async (r) => { await r.text(); return r.status; }));
+    }
+    const statuses = await Promise.all(http);
+    await waitFor(() => sockets.reduce((n, ws) => n + ws.done.length, 0) === R, { timeoutMs: 10000 });
+    const answers = sockets.flatMap((ws) => ws.done);
+    const admitted = answers.filter((m) => m.type === 'chat.complete').length + statuses.filter((s) => s === 200).length;
+    assert.ok(answers.filter((m) => m.type === 'error').every((m) => m.code === 'rate_limited'));
+    console.log(`# shared rate limit over /ws + HTTP: ${admitted} admitted of ${R + http.length} (limit ${R}/min, 3 instances)`);
+    assert.ok(admitted >= R && admitted <= R + 3, `admitted ${admitted}, limit ${R} (+1 per instance at most)`);
+    for (const ws of sockets) ws.close();
   });
 
   test('usage is shared: every instance reports the total', async () => {
