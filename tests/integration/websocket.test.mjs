@@ -334,7 +334,8 @@ describe('/ws backpressure', () => {
         keys: userKeys({ [KEY]: { userId: 'u', tier: 'open' } }),
         providers: [mockProvider(mock, 'only', ['mock-gpt-4'])],
       },
-      env: { CLIENT_WRITE_TIMEOUT_MS: '1000', WS_SEND_BUFFER_BYTES: '4096' },
+      // (Under ASan, a small quarantine: freed memory would otherwise count as growth.)
+      env: { CLIENT_WRITE_TIMEOUT_MS: '1000', WS_SEND_BUFFER_BYTES: '4096', ASAN_OPTIONS: `${process.env.ASAN_OPTIONS ?? ''}:quarantine_size_mb=1:thread_local_quarantine_size_kb=64` },
     });
   });
   after(async () => { await gw?.cleanup(); await mock?.stop(); });
