@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json/parse.hpp>
 #include <random>
@@ -17,6 +18,7 @@
 #include "routing/plan.hpp"
 #include "ws/client.hpp"
 #include "ws/connection.hpp"
+#include "ws/frames.hpp"
 
 namespace anygpt::routes {
 namespace {
@@ -140,59 +142,203 @@ std::vector<routing::Candidate> ordered_candidates(pipeline::Gateway& gw, const 
   return out;
 }
 
-// One relayed session: the client's socket and the upstream's.
+// One relayed session: the client's socket and the upstream's, bytes both ways. Frames pass on
+// unchanged (the client's stay masked, as the upstream needs; the upstream's unmasked, as the
+// client needs); text messages are held until whole and looked into: a client response.create
+// is admitted first, an upstream response.done is billed.
 struct Session {
-  Session(pipeline::Gateway& g, server::Exchange& e, ws::Connection& c, pipeline::Caller k)
-      : gw(g), ex(e), client(c), caller(std::move(k)), reader_done(c.executor()) {
-    reader_done.expires_at(boost::asio::steady_timer::time_point::max());
+  Session(pipeline::Gateway& g, server::Exchange& e, boost::asio::ip::tcp::socket& c, pipeline::Caller k)
+      : gw(g), ex(e), client(c), caller(std::move(k)), wake(c.get_executor()) {
+    wake.expires_at(boost::asio::steady_timer::time_point::max());
   }
   pipeline::Gateway& gw;
   server::Exchange& ex;
-  ws::Connection& client;
+  boost::asio::ip::tcp::socket& client;
   pipeline::Caller caller;
   std::unique_ptr<ws::Upstream> upstream;
-  bool reading = false;
-  boost::asio::steady_timer reader_done;
+  bool client_busy = false;        // a write to the client is running (both pumps write to it)
+  int pumps = 0;                   // pumps still running
+  boost::asio::steady_timer wake;  // cancelled when a client write or a pump ends
+  core::SteadyClock::time_point last_activity = core::SteadyClock::now();
+  std::size_t max_message = 0;
+  bool ended = false;
+
+  void end() {
+    if (ended) return;
+    ended = true;
+    boost::system::error_code ec;
+    client.cancel(ec);
+    client.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    upstream->cut();
+  }
 };
 
-// The code to close the client with when the upstream closed with `code` (its own when it is
-// one a server may send; 1011 otherwise, e.g. the upstream dropped the connection).
-std::uint16_t close_code_of(int code) {
-  const bool sendable = code >= 1000 && code < 5000 && code != 1005 && code != 1006;
-  return sendable ? static_cast<std::uint16_t>(code) : static_cast<std::uint16_t>(ws::kInternal);
+boost::asio::awaitable<bool> write_client(Session& s, std::string_view bytes) {
+  while (s.client_busy) co_await s.wake.async_wait(kTuple);
+  s.client_busy = true;
+  auto [ec, n] = co_await boost::asio::async_write(s.client, boost::asio::buffer(bytes.data(), bytes.size()), kTuple);
+  s.client_busy = false;
+  s.wake.cancel();
+  co_return !ec;
 }
 
-// Upstream -> client, until the upstream closes or fails; bills each response.done.
-boost::asio::awaitable<void> relay_down(Session& s) {
-  for (;;) {
-    auto m = co_await s.upstream->read();
-    if (!m) {
-      s.client.close(close_code_of(m.error().upstream_status), "upstream closed");
+// Cuts a session whose sockets were silent for the idle timeout or whose writes stalled.
+class SessionWatch : public core::Watch {
+ public:
+  SessionWatch(Session& s, std::chrono::milliseconds idle) : s_(s), idle_(idle) {}
+
+ protected:
+  void on_tick(core::SteadyClock::time_point now) override {
+    if (now - s_.last_activity < idle_) return;
+    disarm();
+    s_.end();
+  }
+
+ private:
+  Session& s_;
+  std::chrono::milliseconds idle_;
+};
+
+// Bills an upstream response.done.
+void bill(Session& s, std::string_view text) {
+  if (text.find("\"response.done\"") != std::string_view::npos)
+    if (auto tokens = done_tokens(text); tokens > 0) auth::KeyRegistry::account(*s.caller.key, tokens);
+}
+
+// A fragmented text message, held until its last frame.
+struct Held {
+  std::string raw, text;
+  bool active = false;
+};
+
+boost::asio::awaitable<bool> flush(Session& s, bool to_client, std::string& out) {
+  if (out.empty()) co_return true;
+  bool ok = false;
+  if (to_client)
+    ok = co_await write_client(s, out);
+  else
+    ok = co_await s.upstream->write(out);
+  out.clear();
+  co_return ok;
+}
+
+// Whether a client text message that may be a response.create passes: one is admitted as a request
+// of the key's budget first (false: refused, and the client told); nullopt when the client is gone.
+boost::asio::awaitable<std::optional<bool>> admit_create(Session& s, std::string_view text) {
+  if (event_type(text) != "response.create") co_return true;
+  auto again = pipeline::authenticate_key(s.gw, s.ex, s.caller.key->api_key, true);
+  std::optional<core::Error> refused;
+  if (!again) refused = again.error();
+  if (!refused) refused = co_await pipeline::admit(s.gw, s.caller, s.ex);
+  if (!refused) co_return true;
+  const bool told = co_await write_client(s, ws::server_text_frame(error_event(*refused)));
+  if (!told) co_return std::nullopt;
+  co_return false;
+}
+
+// One direction: reads its side, passes frames on, whole reads written whole. A text message
+// in one frame (the usual) is looked into where it lies (a masked one through a scratch copy);
+// a fragmented one is held until its last frame. Ends the session when it stops.
+boost::asio::awaitable<void> pump(Session& s, bool to_client, std::string buffer) {
+  constexpr std::size_t kRead = 64 * 1024;
+  Held held;
+  std::string out, scratch;
+  bool ok = true;
+  bool closed = false;          // a close frame went through
+  std::uint16_t fail_code = 0;  // why this side is cut (sent to the client)
+  while (ok) {
+    std::size_t pos = 0;
+    for (;;) {
+      const std::string_view rest = std::string_view(buffer).substr(pos);
+      ws::FrameHeader h;
+      const auto scan = ws::scan_frame(rest, h);
+      if (scan == ws::Scan::kMalformed) {
+        ok = false;
+        fail_code = 1002;  // protocol error
+        break;
+      }
+      if (scan == ws::Scan::kNeedMore || rest.size() - h.header_size < h.length) break;
+      const auto raw = rest.substr(0, h.header_size + h.length);
+      pos += raw.size();
+      const bool text = h.opcode == 1 || (h.opcode == 0 && held.active);
+      if (h.control() || !text) {
+        closed = closed || h.opcode == 8;
+        out += raw;
+        continue;
+      }
+      const auto payload = raw.substr(h.header_size);
+      std::string_view whole;  // the message's text, once whole
+      if (!held.active && h.fin) {
+        if (h.masked) {
+          scratch.clear();
+          ws::append_unmasked(scratch, payload, h);
+          whole = scratch;
+        } else {
+          whole = payload;
+        }
+      } else {
+        held.active = true;
+        held.raw += raw;
+        ws::append_unmasked(held.text, payload, h);
+        if (!h.fin) {
+          if (held.text.size() <= s.max_message) continue;
+          ok = false;
+          fail_code = ws::kTooBig;
+          break;
+        }
+        whole = held.text;
+      }
+      if (whole.size() > s.max_message) {
+        ok = false;
+        fail_code = ws::kTooBig;
+        break;
+      }
+      std::optional<bool> pass = true;
+      if (to_client) {
+        bill(s, whole);
+      } else if (whole.find("response.create") != std::string_view::npos) {
+        // A response.create waits for admission: what came before it goes first.
+        ok = co_await flush(s, to_client, out);
+        if (ok) pass = co_await admit_create(s, whole);
+        if (!ok || !pass) {
+          ok = false;
+          break;
+        }
+      }
+      if (*pass) out += held.active ? std::string_view(held.raw) : raw;
+      held.raw.clear();
+      held.text.clear();
+      held.active = false;
+    }
+    if (pos == buffer.size())
+      buffer.clear();
+    else
+      buffer.erase(0, pos);
+    if (ok) ok = co_await flush(s, to_client, out);
+    if (ok && buffer.size() > s.max_message + 16) fail_code = ws::kTooBig;
+    if (!ok || fail_code) break;
+    const std::size_t had = buffer.size();
+    buffer.resize(had + kRead);
+    std::size_t n = 0;
+    if (to_client) {
+      n = co_await s.upstream->read_some(buffer.data() + had, kRead);
+    } else {
+      auto [ec, got] = co_await s.client.async_read_some(boost::asio::buffer(buffer.data() + had, kRead), kTuple);
+      n = ec ? 0 : got;
+    }
+    buffer.resize(had + n);
+    if (n == 0) {
+      if (to_client && !closed) fail_code = ws::kInternal;  // the upstream dropped the connection
       break;
     }
-    if (!m->binary && m->data.find("\"response.done\"") != std::string::npos)
-      if (auto tokens = done_tokens(m->data); tokens > 0) auth::KeyRegistry::account(*s.caller.key, tokens);
-    const bool sent = co_await s.client.send(std::move(m->data), m->binary);
-    if (!sent) break;
+    s.last_activity = core::SteadyClock::now();
   }
-  s.reading = false;
-  s.reader_done.cancel();
-}
-
-// Client -> upstream: a response.create is one more request of the key's budget (quota first).
-boost::asio::awaitable<void> relay_up(Session& s, std::string_view data, bool binary) {
-  if (!binary && data.find("response.create") != std::string_view::npos && event_type(data) == "response.create") {
-    auto again = pipeline::authenticate_key(s.gw, s.ex, s.caller.key->api_key, true);
-    std::optional<core::Error> refused;
-    if (!again) refused = again.error();
-    if (!refused) refused = co_await pipeline::admit(s.gw, s.caller, s.ex);
-    if (refused) {
-      co_await s.client.send(error_event(*refused));
-      co_return;
-    }
-  }
-  const bool written = co_await s.upstream->write(data, binary);
-  if (!written) s.client.close(ws::kInternal, "upstream write failed");
+  // The client learns why, unless a close already went its way (or it is the one that left).
+  if (fail_code && !s.ended && (to_client || fail_code != ws::kInternal))
+    co_await write_client(s, ws::server_close_frame(fail_code));
+  s.end();
+  --s.pumps;
+  s.wake.cancel();
 }
 
 // Opens the upstream on the first candidate that accepts, in order.
@@ -216,14 +362,12 @@ boost::asio::awaitable<void> refuse(ws::Connection& conn, std::string event) {
 }
 
 boost::asio::awaitable<void> run_session(Session& s) {
-  auto handle = [&s](std::string_view data, bool binary) { return relay_up(s, data, binary); };
-  s.reading = true;
-  boost::asio::co_spawn(s.client.executor(), relay_down(s), boost::asio::detached);
-  co_await s.client.run(handle);
-  // The client is gone or closed: close the upstream, wait for its reader to stop.
-  if (s.reading) co_await s.upstream->close(ws::kNormal);
-  if (s.reading) s.upstream->cut();
-  while (s.reading) co_await s.reader_done.async_wait(kTuple);
+  SessionWatch watch(s, std::chrono::milliseconds(s.gw.config.ws_idle_timeout_ms));
+  core::Watchdog::for_this_thread().arm(watch);
+  s.pumps = 2;
+  boost::asio::co_spawn(s.client.get_executor(), pump(s, true, std::move(s.upstream->leftover)), boost::asio::detached);
+  boost::asio::co_spawn(s.client.get_executor(), pump(s, false, std::string()), boost::asio::detached);
+  while (s.pumps > 0) co_await s.wake.async_wait(kTuple);
 }
 
 boost::asio::awaitable<void> serve(pipeline::Gateway& gw, server::Exchange& ex) {
@@ -273,8 +417,9 @@ boost::asio::awaitable<void> serve(pipeline::Gateway& gw, server::Exchange& ex) 
     co_await conn.run(idle);
     co_return;
   }
-  Session s(gw, ex, conn, std::move(*caller));
+  Session s(gw, ex, socket, std::move(*caller));
   s.upstream = std::move(*up);
+  s.max_message = options.max_message_bytes;
   gw.counters.realtime_sessions.fetch_add(1, std::memory_order_relaxed);
   gw.counters.realtime_open.fetch_add(1, std::memory_order_relaxed);
   co_await run_session(s);

@@ -24,29 +24,23 @@ struct Target {
   std::vector<std::pair<std::string, std::string>> headers;  // sent with the handshake
 };
 
-// One message read from the upstream.
-struct Message {
-  std::string data;
-  bool binary = false;
-};
-
-// An open upstream WebSocket. Reads and writes may run at once (one of each).
+// An open upstream WebSocket, as bytes: the relay passes frames on unchanged (ws/frames scans
+// them). One read and one write may run at once.
 class Upstream {
  public:
   virtual ~Upstream() = default;
-  // The next message; an error when the upstream closed (kUpstreamUnavailable with the close
-  // code in upstream_status) or failed.
-  virtual boost::asio::awaitable<core::Result<Message>> read() = 0;
-  virtual boost::asio::awaitable<bool> write(std::string_view data, bool binary) = 0;
-  // Closes with `code` (best effort).
-  virtual boost::asio::awaitable<void> close(std::uint16_t code) = 0;
+  // Some bytes as the upstream sent them; 0 at its end or on an error.
+  virtual boost::asio::awaitable<std::size_t> read_some(char* into, std::size_t size) = 0;
+  virtual boost::asio::awaitable<bool> write(std::string_view bytes) = 0;
   // Cuts the connection at once (every pending operation ends).
   virtual void cut() = 0;
+
+  std::string leftover;  // bytes that came with the handshake's answer: the first frames
 };
 
-// Connects, handshakes (TLS first for `target.tls`, verified against `tls`) and upgrades, all
-// within `timeout`. Errors: kUpstreamUnavailable (cannot connect, TLS failed, upgrade refused:
-// upstream_status carries the HTTP status when there was one), kUpstreamTimeout.
+// Connects, handshakes (TLS first for `target.tls`, verified against `tls`) and upgrades (our own
+// HTTP/1.1 upgrade, Sec-WebSocket-Accept checked), all within `timeout`. Errors: kUpstreamUnavailable (cannot connect,
+// TLS failed, upgrade refused: upstream_status carries the HTTP status when there was one), kUpstreamTimeout.
 boost::asio::awaitable<core::Result<std::unique_ptr<Upstream>>> connect(boost::asio::any_io_executor executor,
                                                                         const Target& target,
                                                                         boost::asio::ssl::context* tls,
