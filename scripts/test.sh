@@ -3,9 +3,6 @@
 # official-SDK client tests) with ctest, then again under ASan + UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# ccache hits across checkouts (a fresh clone reuses another clone's objects): paths under the
-# checkout are hashed relative to it, and the build directory is left out of the hash.
-export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 scripts/deps.sh
 # One enforced style (.clang-format).
 find src tests/unit -name '*.cpp' -o -name '*.hpp' | xargs clang-format --dry-run --Werror

@@ -74,7 +74,7 @@ struct Socket {
   std::shared_ptr<const auth::KeyEntry> key;  // set by auth
   bool push_usage = false;
   std::map<std::string, ChatCapture*, std::less<>> running;  // by requestId
-  std::uint64_t next_id = 0;
+  std::uint64_t next_id = 0;       // numbers the socket's requests: their log ids and default requestIds
   boost::asio::steady_timer idle;  // cancelled when the last running request ends
 };
 

@@ -37,9 +37,8 @@ enum CloseCode : std::uint16_t {
   kPolicy = 1008,  // e.g. authentication failed where the protocol closes for it
   kTooBig = 1009,  // a message over max_message_bytes
   kInternal = 1011,
-  kRestart = 1012,       // the server is draining (SIGTERM)
-  kIdle = 4000,          // no frame within idle_timeout_ms
-  kWriteTimeout = 4001,  // the client took no data within write_timeout_ms
+  kRestart = 1012,  // the server is draining (SIGTERM)
+  kIdle = 4000,     // no frame within idle_timeout_ms
 };
 
 // One WebSocket connection. Lives in the HTTP handler's coroutine frame that owns the socket;
